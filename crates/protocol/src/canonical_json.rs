@@ -1,0 +1,190 @@
+//! Canonical JSON: the one byte encoding that every hash and signature in
+//! Matrix is computed over.
+//!
+//! Two servers that hold "the same" event must produce the same bytes for
+//! it, or their hashes and signatures disagree and the event looks forged.
+//! The spec therefore fixes one encoding
+//! (<https://spec.matrix.org/v1.16/appendices/#canonical-json>):
+//!
+//! - object keys sorted by Unicode code point, recursively; arrays keep order;
+//! - no insignificant whitespace;
+//! - strings as raw UTF-8, escaping only `"`, `\` and the control characters
+//!   U+0000–U+001F (`\b \t \n \f \r` in short form, the rest as `\u00XX`);
+//! - numbers only as integers in ±(2^53 − 1), the range an IEEE double holds
+//!   exactly. Room version 6 and later reject events with anything else.
+//!
+//! JSON itself does not distinguish `1e10` from `10000000000`; following the
+//! spec's own example, a number whose *value* is an integer in range is
+//! written as that integer. A number with a fractional part is an error, and
+//! the error says where it is.
+
+use serde_json::Value;
+use std::fmt::Write;
+
+/// The largest integer canonical JSON allows: 2^53 − 1.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Why a JSON value has no canonical form.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CanonicalJsonError {
+    /// The text was not JSON at all.
+    #[error("not valid JSON: {0}")]
+    Syntax(String),
+    /// A number with a fractional part, such as `1.5`.
+    #[error("{path}: {value} is not an integer (canonical JSON has no floats)")]
+    Float { path: String, value: f64 },
+    /// An integer that an IEEE double cannot hold exactly.
+    #[error("{path}: {value} is outside the integer range ±(2^53−1) of canonical JSON")]
+    IntegerOutOfRange { path: String, value: String },
+}
+
+/// Parses JSON text and checks that it has a canonical form.
+pub fn parse(text: &str) -> Result<Value, CanonicalJsonError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| CanonicalJsonError::Syntax(e.to_string()))?;
+    validate(&value)?;
+    Ok(value)
+}
+
+/// Checks that every number in `value` is an integer within range.
+pub fn validate(value: &Value) -> Result<(), CanonicalJsonError> {
+    encode(value).map(drop)
+}
+
+/// Encodes `value` as canonical JSON text.
+pub fn encode(value: &Value) -> Result<String, CanonicalJsonError> {
+    let mut out = String::with_capacity(256);
+    let mut path = Path::default();
+    write_value(&mut out, value, &mut path)?;
+    Ok(out)
+}
+
+/// Where in a document we are, so that errors can say `content.sizes[2]`.
+#[derive(Default)]
+struct Path(Vec<PathSegment>);
+
+enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+impl Path {
+    fn render(&self) -> String {
+        let mut text = String::new();
+        for segment in &self.0 {
+            match segment {
+                PathSegment::Key(key) if text.is_empty() => text.push_str(key),
+                PathSegment::Key(key) => write!(text, ".{key}").unwrap_or(()),
+                PathSegment::Index(index) => write!(text, "[{index}]").unwrap_or(()),
+            }
+        }
+        if text.is_empty() {
+            text.push_str("(top level)");
+        }
+        text
+    }
+}
+
+fn write_value(out: &mut String, value: &Value, path: &mut Path) -> Result<(), CanonicalJsonError> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(number) => write_number(out, number, path)?,
+        Value::String(text) => write_string(out, text),
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                path.0.push(PathSegment::Index(index));
+                write_value(out, item, path)?;
+                path.0.pop();
+            }
+            out.push(']');
+        }
+        Value::Object(object) => {
+            // Sorting the keys ourselves keeps the encoding right even if
+            // some dependency switches serde_json to insertion order. Rust
+            // compares `str` by UTF-8 bytes, which orders by code point.
+            let mut entries: Vec<_> = object.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (index, (key, item)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                path.0.push(PathSegment::Key(key.clone()));
+                write_value(out, item, path)?;
+                path.0.pop();
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn write_number(
+    out: &mut String,
+    number: &serde_json::Number,
+    path: &Path,
+) -> Result<(), CanonicalJsonError> {
+    let out_of_range = || CanonicalJsonError::IntegerOutOfRange {
+        path: path.render(),
+        value: number.to_string(),
+    };
+    let integer = if let Some(i) = number.as_i64() {
+        i
+    } else if let Some(u) = number.as_u64() {
+        i64::try_from(u).map_err(|_| out_of_range())?
+    } else {
+        float_as_integer(number.as_f64().unwrap_or(f64::NAN), path)?
+    };
+    if !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&integer) {
+        return Err(out_of_range());
+    }
+    write!(out, "{integer}").unwrap_or(());
+    Ok(())
+}
+
+/// `1e10` and `-0` are integers written in float notation; `1.5` is not.
+fn float_as_integer(value: f64, path: &Path) -> Result<i64, CanonicalJsonError> {
+    if value.fract() != 0.0 || !value.is_finite() {
+        return Err(CanonicalJsonError::Float {
+            path: path.render(),
+            value,
+        });
+    }
+    if value.abs() > MAX_SAFE_INTEGER as f64 {
+        return Err(CanonicalJsonError::IntegerOutOfRange {
+            path: path.render(),
+            value: format!("{value}"),
+        });
+    }
+    // In range and without a fraction, so the conversion is exact.
+    Ok(value as i64)
+}
+
+fn write_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).unwrap_or(()),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests;
