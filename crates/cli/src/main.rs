@@ -1,1 +1,64 @@
-fn main() {}
+//! `lostfound`: the command-line front door of the Lost & Found workbench.
+//!
+//! This binary stays thin: it parses arguments, reads files, and prints.
+//! Everything it knows about Matrix comes from `lostfound-protocol`.
+
+mod event;
+mod input;
+mod key;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Lost & Found: live through a federated data-loss incident, and learn
+/// how Matrix servers lose data and find it again.
+///
+/// Start with the event inspector, which takes a Matrix event apart the way
+/// a homeserver does:
+///
+///   lostfound event inspect book/examples/message.json
+///
+/// Logs go to standard error; tune them with RUST_LOG (for example
+/// RUST_LOG=debug). The book (`mdbook serve book`) explains every command.
+#[derive(Debug, Parser)]
+#[command(name = "lostfound", version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect, sign and forge Matrix room v10 events.
+    #[command(subcommand)]
+    Event(event::EventCommand),
+    /// Work with ed25519 server signing keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Event(command) => event::run(command),
+        Command::Key(command) => key::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            // One line, the whole cause chain: no backtraces for bad input.
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -14,6 +14,7 @@
 //! | [`signing`] | ed25519 server keys, signing and verifying JSON objects and events |
 //! | [`pdu`] | the room v10 persistent data unit (event) and a builder that hashes and signs it |
 //! | [`auth`] | the room v10 authorization rules, each rejection naming its rule |
+//! | [`state`] | room state: a map from `(type, state_key)` to an event |
 //! | [`state_res`] | state resolution v2: how servers agree on room state after a fork |
 //! | [`dag`] | the event graph: gaps in `prev_events`, topological order, forward extremities |
 //!
@@ -50,6 +51,7 @@ pub mod ids;
 pub mod pdu;
 pub mod redaction;
 pub mod signing;
+pub mod state;
 pub mod state_res;
 
 /// A JSON object, the shape of every event and of most Matrix payloads.
