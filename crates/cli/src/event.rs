@@ -30,8 +30,9 @@ pub enum EventCommand {
     /// Fill in an event's `hashes` and add a server's signature, as the
     /// server that creates an event does. Prints the signed event.
     ///
-    /// `sign` signs whatever you give it: use it to forge events (change a
-    /// field, re-sign with the wrong key) and to fix them, then inspect.
+    /// `sign` signs any JSON object whose numbers are canonical, warning
+    /// when it is not a well-formed room v10 event: use it to forge events
+    /// (change a field, re-sign with the wrong key) and to fix them.
     ///
     /// Example, with the seed of the spec's test vectors:
     ///

@@ -7,7 +7,7 @@
 //! asserts nothing about speed, because speed depends on the machine.
 
 use lostfound_protocol::JsonObject;
-use lostfound_protocol::signing::{self, SigningKey};
+use lostfound_protocol::signing::{self, EventSignatureCheck, SigningKey};
 use lostfound_protocol::{canonical_json, hashes};
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -57,6 +57,26 @@ fn main() {
     report("verify signature", &signed, |event| {
         signing::verify_event_signature(event, &server, key.key_id(), &verify_key).unwrap();
     });
+    report_batches(
+        "verify signatures, 50 at a time (a transaction)",
+        &signed,
+        |batch| {
+            let checks: Vec<_> = batch
+                .iter()
+                .map(|event| EventSignatureCheck {
+                    event,
+                    server: &server,
+                    key_id: key.key_id(),
+                    key: &verify_key,
+                })
+                .collect();
+            assert!(
+                signing::verify_event_signatures(&checks)
+                    .iter()
+                    .all(Result::is_ok)
+            );
+        },
+    );
     report(
         "verify signature + content hash + event ID",
         &signed,
@@ -78,6 +98,23 @@ fn report(name: &str, events: &[JsonObject], mut work: impl FnMut(&JsonObject)) 
             work(event);
         }
         done += events.len();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "  {name:<44} {:>9.0} events/s  ({done} in {seconds:.2} s)",
+        done as f64 / seconds
+    );
+}
+
+/// Like `report`, but hands `work` 50 events at a time.
+fn report_batches(name: &str, events: &[JsonObject], mut work: impl FnMut(&[JsonObject])) {
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed() < MIN_TIME {
+        for batch in events.chunks(50) {
+            work(batch);
+            done += batch.len();
+        }
     }
     let seconds = start.elapsed().as_secs_f64();
     println!(

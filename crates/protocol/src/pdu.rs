@@ -61,13 +61,25 @@ impl Fields {
             origin: optional(json, "origin")?,
             origin_server_ts: required(json, "origin_server_ts")?,
             prev_events: required(json, "prev_events")?,
-            redacts: optional(json, "redacts")?,
+            redacts: redacts_of(json),
             room_id: required(json, "room_id")?,
             sender: required(json, "sender")?,
             state_key: optional(json, "state_key")?,
             event_type: required(json, "type")?,
         })
     }
+}
+
+/// `redacts` means something only on `m.room.redaction` events; elsewhere
+/// it is an unknown key like any other. Even there, a malformed value does
+/// not make the event invalid (Synapse accepts it too): redaction strips the
+/// key, so it is not part of the event ID, and the redaction simply
+/// redacts nothing.
+fn redacts_of(json: &JsonObject) -> Option<EventId> {
+    if json.get("type").and_then(Value::as_str) != Some("m.room.redaction") {
+        return None;
+    }
+    json.get("redacts")?.as_str()?.parse().ok()
 }
 
 fn required<T: DeserializeOwned>(json: &JsonObject, key: &str) -> Result<T, PduError> {

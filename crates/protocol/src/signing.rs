@@ -207,5 +207,8 @@ pub fn verify_event_signature(
     verify_json(&redaction::redact(event), server.as_str(), key_id, key)
 }
 
+mod batch;
+pub use batch::{EventSignatureCheck, verify_event_signatures};
+
 #[cfg(test)]
 mod tests;

@@ -113,7 +113,7 @@ fn bad_events_say_what_is_wrong() {
         error_for(&|j| {
             j.insert("depth".into(), json!(1.5));
         })
-        .contains("depth: 1.5 is not an integer")
+        .contains("depth: 1.5 is a float")
     );
     assert!(
         error_for(&|j| {
@@ -135,6 +135,29 @@ fn bad_events_say_what_is_wrong() {
         Pdu::from_json_str("{"),
         Err(PduError::Canonical(_))
     ));
+}
+
+#[test]
+fn redacts_is_read_only_on_redaction_events_and_leniently() {
+    let mut json = message("x").into_json();
+    json.insert("redacts".into(), json!(null));
+    assert_eq!(
+        Pdu::from_json(Value::Object(json.clone()))
+            .unwrap()
+            .redacts(),
+        None
+    );
+    json.insert("type".into(), json!("m.room.redaction"));
+    json.insert("redacts".into(), json!("$target"));
+    assert_eq!(
+        Pdu::from_json(Value::Object(json.clone()))
+            .unwrap()
+            .redacts()
+            .map(EventId::as_str),
+        Some("$target")
+    );
+    json.insert("redacts".into(), json!(7));
+    assert_eq!(Pdu::from_json(Value::Object(json)).unwrap().redacts(), None);
 }
 
 #[test]
