@@ -15,7 +15,8 @@ What the script does:
    top-level keys, `unsigned`), plus the two event vectors published in the
    Matrix specification, a few hand-written JSON texts with unusual but valid
    spellings, and a negative set of events that contain floats or integers
-   outside +-(2**53-1);
+   outside +-(2**53-1) (each with a control twin holding `1` instead, which
+   must be accepted);
 2. runs `lostfound event sign --jsonl` once and `lostfound event inspect --jsonl`
    once, each fed with all the events as JSON Lines;
 3. computes the same things with Synapse's functions (imported, never copied)
@@ -45,6 +46,7 @@ import string
 import subprocess
 import sys
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -433,8 +435,8 @@ def raw_text_cases() -> list[tuple[str, str]]:
         '"origin_server_ts":1000000,"depth":7,"prev_events":[],"auth_events":[],"hashes":{},'
     )
 
-    def text(content: str, extra: str = "") -> str:
-        return "{" + head + extra + '"content":' + content + "}"
+    def text(content: str) -> str:
+        return "{" + head + '"content":' + content + "}"
 
     return [
         ("minus zero integer", text('{"n":-0,"m":[-0]}')),
@@ -457,34 +459,47 @@ BAD_NUMBERS = [
     "18446744073709551616", "123456789012345678901234567890",
 ]
 
-# Where a bad number is planted, as (description, function putting a marker there).
-BAD_NUMBER_PLACES: list[tuple[str, Callable[[dict, str], None]]] = [
-    ("content.n", lambda event, marker: event["content"].__setitem__("n", marker)),
-    ("content.deep.deeper", lambda event, marker: event["content"].__setitem__("deep", {"deeper": {"x": marker}})),
-    ("content.list[1]", lambda event, marker: event["content"].__setitem__("list", [1, marker, "s"])),
-    ("depth", lambda event, marker: event.__setitem__("depth", marker)),
-    ("origin_server_ts", lambda event, marker: event.__setitem__("origin_server_ts", marker)),
-    ("unsigned.age_ts", lambda event, marker: event.__setitem__("unsigned", {"age_ts": marker})),
+# Where a bad number is planted in an event.
+BAD_NUMBER_PLACES = [
+    "content.n", "content.deep.deeper.x", "content.list[1]", "depth", "origin_server_ts", "unsigned.age_ts",
 ]
 
 
-def negative_cases(seed: int) -> list[tuple[str, str]]:
-    """Return (label, JSON text) for events that both sides must reject.
+def plant(event: dict, place: str, value: Any) -> None:
+    """Put value at one of the BAD_NUMBER_PLACES of an event."""
+    if place == "content.n":
+        event["content"]["n"] = value
+    elif place == "content.deep.deeper.x":
+        event["content"]["deep"] = {"deeper": {"x": value}}
+    elif place == "content.list[1]":
+        event["content"]["list"] = [1, value, "s"]
+    elif place == "unsigned.age_ts":
+        event["unsigned"] = {"age_ts": value}
+    else:
+        event[place] = value
+
+
+def negative_cases(seed: int) -> list[tuple[str, str, str]]:
+    """Return (label, bad JSON text, control JSON text) for the negative set.
 
     A marker string is planted in a generated event, the event is encoded,
     and the marker (with its quotes) is replaced by the bad number's text,
-    so that the number reaches the parser exactly as written.
+    so that the number reaches the parser exactly as written. The control
+    is the same text with `1` instead: it must be accepted, which shows that
+    a rejection of the bad text is due to the number and nothing else.
     """
     rng = random.Random(seed + 1)
     marker = "@@BAD_NUMBER@@"
     cases = []
     for number in BAD_NUMBERS:
-        for place, plant in BAD_NUMBER_PLACES:
+        for place in BAD_NUMBER_PLACES:
             event = generate_event(rng)
             event["hashes"] = {}
-            plant(event, marker)
-            text = json.dumps(event, ensure_ascii=False).replace(json.dumps(marker), number)
-            cases.append((f"{number} at {place}", text))
+            plant(event, place, marker)
+            text = json.dumps(event, ensure_ascii=False)
+            bad = text.replace(json.dumps(marker), number)
+            control = text.replace(json.dumps(marker), "1")
+            cases.append((f"{number} at {place}", bad, control))
     return cases
 
 
@@ -498,7 +513,8 @@ class Case:
 
     sign_line / inspect_line are the exact JSON Lines sent to our CLI (None
     when that command does not see this case). For negative cases only
-    inspect_line is set, and both sides must reject it.
+    inspect_line is set, and both sides must reject it, while its
+    control_line (the same event with a valid number) must pass.
     """
 
     index: int
@@ -506,6 +522,7 @@ class Case:
     label: str
     sign_line: str | None = None
     inspect_line: str | None = None
+    control_line: str | None = None
     spec_hash: str | None = None
     spec_signature: str | None = None
     failed_fields: list[str] = field(default_factory=list)
@@ -552,17 +569,14 @@ def build_cases(count: int, seed: int, server: str, signing_key: Any, check_spec
             if '"event_id"' not in text:
                 # Vector B carries an `event_id` key, which Synapse's room v10
                 # event parser refuses, so only vector A is inspected.
-                signed = json.loads(text)
-                add_hashes_and_signatures(ROOM_VERSION, signed, server, signing_key)
-                case.inspect_line = json.dumps(signed)
+                case.inspect_line = json.dumps(synapse_sign(json.loads(text), server, signing_key))
             cases.append(case)
 
     rng = random.Random(seed)
     events = [generate_event(rng) for _ in range(count)]
     for number, event in enumerate(events):
         index = len(cases)
-        synapse_signed = copy.deepcopy(event)
-        add_hashes_and_signatures(ROOM_VERSION, synapse_signed, server, signing_key)
+        synapse_signed = synapse_sign(event, server, signing_key)
         cases.append(Case(
             index, "generated", f"generated event {number} ({event['type']!r})",
             sign_line=to_json_line(event, index),
@@ -572,8 +586,8 @@ def build_cases(count: int, seed: int, server: str, signing_key: Any, check_spec
     for label, text in raw_text_cases():
         cases.append(Case(len(cases), "raw", label, sign_line=text, inspect_line=text))
 
-    for label, text in negative_cases(seed):
-        cases.append(Case(len(cases), "negative", label, inspect_line=text))
+    for label, bad, control in negative_cases(seed):
+        cases.append(Case(len(cases), "negative", label, inspect_line=bad, control_line=control))
 
     return cases, events
 
@@ -607,17 +621,19 @@ def synapse_sign(event: dict, server: str, signing_key: Any) -> dict:
 
 
 def synapse_verify(signed_event: dict, server: str, verify_key: Any) -> str | None:
-    """Verify a signed event the way Synapse's keyring does; None if valid, else why not.
+    """Verify our signature with Synapse's code; None if valid, else why not.
 
-    The keyring checks the signature on `prune_event(event).get_pdu_json()`
-    (the redacted event), with signedjson's verify_signed_json.
+    Synapse's keyring checks the signature on the redacted event with
+    signedjson's verify_signed_json. The redaction here is Synapse's
+    redact_event_dict (the same Rust code behind prune_event), which works on
+    plain dicts, so it also handles spec vector B, whose `event_id` key
+    Synapse's room v10 Event parser refuses.
     """
     try:
-        synapse_event = make_event_from_dict(copy.deepcopy(signed_event), ROOM_VERSION)
-        verify_signed_json(prune_event(synapse_event).get_pdu_json(), server, verify_key)
+        verify_signed_json(redact_event_dict(ROOM_VERSION, signed_event), server, verify_key)
     except SignatureVerifyException as error:
         return f"signature invalid: {error}"
-    except Exception as error:  # Synapse could not even parse the event
+    except Exception as error:
         return f"{type(error).__name__}: {error}"
     return None
 
@@ -710,9 +726,32 @@ def run_cli(binary: Path, arguments: list[str], lines: list[str]) -> CliRun:
 # Comparing and reporting
 # ---------------------------------------------------------------------------
 
+def visible(text: str) -> str:
+    """Make invisible characters visible: U+2028 is shown as <U+2028>.
+
+    Control, format (bidi, zero-width), separator and combining characters
+    would otherwise vanish in a terminal or change how the line is drawn.
+    """
+    shown = []
+    for character in text:
+        if character.isprintable() and not unicodedata.category(character).startswith("M"):
+            shown.append(character)
+        else:
+            shown.append(f"<U+{ord(character):04X}>")
+    return "".join(shown)
+
+
 def truncate(value: Any, limit: int = 160) -> str:
-    """Show a value on one line with invisible characters escaped, cut to limit."""
-    shown = value if isinstance(value, str) and value.startswith("<") else json.dumps(value, ensure_ascii=True)
+    """Show a JSON value on one line, invisible characters made visible, cut to limit.
+
+    Strings that start with "<" are our own descriptions and shown as they are.
+    """
+    if isinstance(value, str) and value.startswith("<"):
+        shown = value
+    elif isinstance(value, str):
+        shown = '"' + visible(value) + '"'
+    else:
+        shown = visible(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
@@ -737,6 +776,31 @@ def first_difference(ours: str, theirs: str) -> int:
     return min(len(ours), len(theirs))
 
 
+def difference_path(ours: Any, theirs: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """Find the first place where two JSON values differ.
+
+    Returns (path, our part, their part), e.g. (".unsigned", "<missing>", {...}),
+    or None when they are the same.
+    """
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs)):
+            if key not in ours:
+                return f"{path}.{key}", "<missing>", theirs[key]
+            if key not in theirs:
+                return f"{path}.{key}", ours[key], "<missing>"
+            found = difference_path(ours[key], theirs[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        for position, (our_item, their_item) in enumerate(zip(ours, theirs)):
+            found = difference_path(our_item, their_item, f"{path}[{position}]")
+            if found:
+                return found
+        return None
+    return None if same(ours, theirs) else (path or "(whole value)", ours, theirs)
+
+
 class Report:
     """Collects mismatches, prints each one, and counts passed and failed cases."""
 
@@ -748,12 +812,19 @@ class Report:
         case.failed_fields.append(field_name)
         self.by_field[field_name] += 1
         print(f"MISMATCH case #{case.index} [{case.kind}: {case.label}] field {field_name}")
-        if isinstance(ours, str) and isinstance(theirs, str) and not ours.startswith("<"):
+        long_strings = isinstance(ours, str) and isinstance(theirs, str) and max(len(ours), len(theirs)) > 100
+        both_containers = isinstance(ours, (dict, list)) and isinstance(theirs, (dict, list))
+        if long_strings and not ours.startswith("<"):
             position = first_difference(ours, theirs)
             start = max(0, position - 40)
             print(f"    first difference at character {position}")
-            print(f"    ours:   {truncate(ours[start:])}")
-            print(f"    theirs: {truncate(theirs[start:])}")
+            print(f"    ours:   ...{truncate(ours[start:])[1:]}")
+            print(f"    theirs: ...{truncate(theirs[start:])[1:]}")
+        elif both_containers and difference_path(ours, theirs):
+            path, our_part, their_part = difference_path(ours, theirs)
+            print(f"    first difference at {path}")
+            print(f"    ours:   {truncate(our_part)}")
+            print(f"    theirs: {truncate(their_part)}")
         else:
             print(f"    ours:   {truncate(ours)}")
             print(f"    theirs: {truncate(theirs)}")
@@ -779,18 +850,20 @@ def without_unsigned(event: Any) -> Any:
 
 def check_signed(report: Report, case: Case, ours: Any, server: str, signing_key: Any, verify_key: Any, key_id: str) -> None:
     """Compare one output line of `lostfound event sign` with Synapse."""
-    if not isinstance(ours, dict) or "error" in ours:
-        report.mismatch(case, "sign", ours, "a signed event")
-        return
     theirs = synapse_sign(json.loads(case.sign_line), server, signing_key)
+    if not isinstance(ours, dict) or "error" in ours:
+        report.mismatch(case, "sign (ours rejected the event)", ours,
+                        f"<signed, hashes.sha256 {theirs['hashes']['sha256']}>")
+        return
+    failures_before = len(case.failed_fields)
     report.check(case, "sign.hashes.sha256", (ours.get("hashes") or {}).get("sha256"), theirs["hashes"]["sha256"])
     report.check(case, "sign.signatures", ours.get("signatures"), theirs["signatures"])
-    if not case.failed_fields:
+    if len(case.failed_fields) == failures_before:
         # Same hash and signature: the rest of the event must be untouched too.
         report.check(case, "sign.event", ours, theirs)
     why_not = synapse_verify(ours, server, verify_key)
     if why_not:
-        report.mismatch(case, "sign.verify (Synapse verifying our signature)", why_not, "valid")
+        report.mismatch(case, "sign.verify (Synapse verifying our signature)", f"<{why_not}>", "<valid>")
     if case.spec_hash is not None:
         report.check(case, "spec.hashes.sha256 (ours vs the specification)", (ours.get("hashes") or {}).get("sha256"), case.spec_hash)
         report.check(case, "spec.signature (ours vs the specification)", ((ours.get("signatures") or {}).get(server) or {}).get(key_id), case.spec_signature)
@@ -798,35 +871,42 @@ def check_signed(report: Report, case: Case, ours: Any, server: str, signing_key
         report.check(case, "spec.signature (Synapse vs the specification)", theirs["signatures"][server][key_id], case.spec_signature)
 
 
-def check_inspected(report: Report, case: Case, ours: Any) -> None:
-    """Compare one output line of `lostfound event inspect` with Synapse."""
-    if case.kind == "negative":
-        synapse_error = synapse_rejects(case.inspect_line)
-        if synapse_error is None:
-            report.mismatch(case, "negative (Synapse's validate_canonicaljson)", "n/a", "accepted: expected a rejection")
-        if not (isinstance(ours, dict) and "error" in ours):
-            report.mismatch(case, "negative (our inspect)", ours, {"error": synapse_error or "rejection"})
-        return
-
-    if not isinstance(ours, dict) or "error" in ours:
-        report.mismatch(case, "inspect", ours, "an inspection result")
-        return
-    event = json.loads(case.inspect_line)
+def check_rejected(report: Report, case: Case, ours: Any) -> None:
+    """A negative case: Synapse's validation and our inspect must both reject it."""
     synapse_error = synapse_rejects(case.inspect_line)
-    if synapse_error:
-        report.mismatch(case, "validate (generator produced an event Synapse rejects)", "accepted", synapse_error)
+    if synapse_error is None:
+        report.mismatch(case, "negative (Synapse's validate_canonicaljson)", "<n/a>", "<accepted, but a rejection was expected>")
+    if not (isinstance(ours, dict) and "error" in ours):
+        report.mismatch(case, "negative (our inspect accepted it)", ours, {"error": synapse_error or "a rejection"})
+
+
+def check_inspected(report: Report, case: Case, ours: Any, line: str, prefix: str = "") -> None:
+    """Compare one output line of `lostfound event inspect` with Synapse.
+
+    line is the input we gave; prefix names the field for negative cases'
+    controls ("control.").
+    """
     try:
-        theirs = synapse_inspect(event)
+        theirs = synapse_inspect(json.loads(line))
     except Exception as error:
-        report.mismatch(case, "inspect (Synapse failed on this event)", ours, f"<{type(error).__name__}: {error}>")
+        theirs = f"<Synapse failed too: {type(error).__name__}: {error}>"
+    if not isinstance(ours, dict) or "error" in ours:
+        shown = theirs if isinstance(theirs, str) else f"<accepted, event ID {theirs['event_id']}>"
+        report.mismatch(case, prefix + "inspect (ours rejected the event)", ours, shown)
         return
+    if isinstance(theirs, str):
+        report.mismatch(case, prefix + "inspect (Synapse rejected the event)", "<accepted>", theirs)
+        return
+    synapse_error = synapse_rejects(line)
+    if synapse_error:
+        report.mismatch(case, prefix + "validate (generator made an event Synapse rejects)", "<accepted>", f"<{synapse_error}>")
     ours_hash = ours.get("content_hash") if isinstance(ours.get("content_hash"), dict) else {}
-    report.check(case, "canonical", ours.get("canonical"), theirs["canonical"])
-    report.check(case, "content_hash.claimed", ours_hash.get("claimed"), theirs["content_hash"]["claimed"])
-    report.check(case, "content_hash.computed", ours_hash.get("computed"), theirs["content_hash"]["computed"])
-    report.check(case, "redacted", without_unsigned(ours.get("redacted")), without_unsigned(theirs["redacted"]))
-    report.check(case, "reference_hash", ours.get("reference_hash"), theirs["reference_hash"])
-    report.check(case, "event_id", ours.get("event_id"), theirs["event_id"])
+    report.check(case, prefix + "canonical", ours.get("canonical"), theirs["canonical"])
+    report.check(case, prefix + "content_hash.claimed", ours_hash.get("claimed"), theirs["content_hash"]["claimed"])
+    report.check(case, prefix + "content_hash.computed", ours_hash.get("computed"), theirs["content_hash"]["computed"])
+    report.check(case, prefix + "redacted", without_unsigned(ours.get("redacted")), without_unsigned(theirs["redacted"]))
+    report.check(case, prefix + "reference_hash", ours.get("reference_hash"), theirs["reference_hash"])
+    report.check(case, prefix + "event_id", ours.get("event_id"), theirs["event_id"])
 
 
 # ---------------------------------------------------------------------------
@@ -903,24 +983,31 @@ def main() -> int:
 
     cases, events = build_cases(options.count, options.seed, options.server, signing_key, check_spec_vectors)
     to_sign = [case for case in cases if case.sign_line is not None]
-    to_inspect = [case for case in cases if case.inspect_line is not None]
-    print(f"crosscheck: {binary}; {len(cases)} cases "
-          f"({len(to_sign)} signed, {len(to_inspect)} inspected, "
-          f"{sum(case.kind == 'negative' for case in cases)} of them negative); seed {options.seed}")
+    # Each inspected line, with its case; negative cases send their control too.
+    to_inspect = [(case, case.inspect_line) for case in cases if case.inspect_line is not None]
+    to_inspect += [(case, case.control_line) for case in cases if case.control_line is not None]
+    print(f"checking {binary}: {len(cases)} cases "
+          f"({len(to_sign)} signed, {len(to_inspect)} lines inspected, "
+          f"{sum(case.kind == 'negative' for case in cases)} negative cases with their controls); seed {options.seed}")
 
     report = Report()
     sign_arguments = ["event", "sign", "--jsonl", "--server", options.server,
                       "--seed", options.signing_seed, "--key-id", options.key_id, "-"]
     signed = run_cli(binary, sign_arguments, [case.sign_line for case in to_sign])
-    inspected = run_cli(binary, ["event", "inspect", "--jsonl", "-"], [case.inspect_line for case in to_inspect])
+    inspected = run_cli(binary, ["event", "inspect", "--jsonl", "-"], [line for _, line in to_inspect])
     for name, run in (("sign", signed), ("inspect", inspected)):
         if run.problem:
             print(f"PROBLEM with `lostfound event {name}`: {run.problem}")
 
     for case, ours in zip(to_sign, signed.outputs):
         check_signed(report, case, ours, options.server, signing_key, verify_key, options.key_id)
-    for case, ours in zip(to_inspect, inspected.outputs):
-        check_inspected(report, case, ours)
+    for (case, line), ours in zip(to_inspect, inspected.outputs):
+        if case.kind != "negative":
+            check_inspected(report, case, ours, line)
+        elif line == case.inspect_line:
+            check_rejected(report, case, ours)
+        else:
+            check_inspected(report, case, ours, line, prefix="control.")
 
     failed = [case for case in cases if case.failed_fields]
     if report.by_field:
@@ -930,7 +1017,8 @@ def main() -> int:
             for case in failed:
                 out.write(json.dumps({"index": case.index, "kind": case.kind, "label": case.label,
                                       "fields": case.failed_fields, "sign_input": case.sign_line,
-                                      "inspect_input": case.inspect_line}) + "\n")
+                                      "inspect_input": case.inspect_line,
+                                      "control_input": case.control_line}) + "\n")
         print(f"failing cases written to {options.dump_failures}")
 
     print(f"lostfound (one process each, including start-up): "

@@ -17,10 +17,10 @@
 //! rejected, as Synapse rejects it in room v6+ events: servers must agree
 //! on which events are valid, or their views of a room drift apart. The
 //! spec's appendix shows `1e10` encoded as `10000000000`; room v6+ forbids
-//! floats outright, and we follow the rule events are held to. The one
-//! exception is `-0`: it is the integer 0 (as Python reads it), but our
-//! JSON parser stores it as a negative-zero float, so negative zero is
-//! accepted and written as `0`. Errors say where the number is.
+//! floats outright, and we follow the rule events are held to. `-0` is the
+//! integer 0 (as Python reads it), although our JSON parser stores it as a
+//! negative-zero float; [`parse`] looks at the text to tell `-0` from
+//! `-0.0`. Errors say where the number is.
 
 use serde_json::Value;
 use std::fmt::Write;
@@ -48,8 +48,60 @@ pub fn parse(text: &str) -> Result<Value, CanonicalJsonError> {
     let mut value: Value =
         serde_json::from_str(text).map_err(|e| CanonicalJsonError::Syntax(e.to_string()))?;
     validate(&value)?;
+    if let Some(path) = first_negative_zero(&value, &mut Path::default())
+        && has_negative_zero_float_literal(text)
+    {
+        return Err(CanonicalJsonError::Float { path, value: -0.0 });
+    }
     replace_negative_zero(&mut value);
     Ok(value)
+}
+
+/// Where the first negative zero in `value` is, if there is one.
+fn first_negative_zero(value: &Value, path: &mut Path) -> Option<String> {
+    match value {
+        Value::Number(n) if is_negative_zero(n) => Some(path.render()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            path.0.push(PathSegment::Index(index));
+            let found = first_negative_zero(item, path);
+            path.0.pop();
+            found
+        }),
+        Value::Object(object) => object.iter().find_map(|(key, item)| {
+            path.0.push(PathSegment::Key(key.clone()));
+            let found = first_negative_zero(item, path);
+            path.0.pop();
+            found
+        }),
+        _ => None,
+    }
+}
+
+fn is_negative_zero(n: &serde_json::Number) -> bool {
+    !n.is_i64() && !n.is_u64() && n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative())
+}
+
+/// True if the JSON text has a number token like `-0.0` or `-0e5`: a
+/// negative zero written as a float. Outside strings, `-` only starts
+/// numbers, so a scan that skips strings is enough.
+fn has_negative_zero_float_literal(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut index = 0;
+    while index < bytes.len() {
+        match (in_string, bytes[index]) {
+            (true, b'\\') => index += 1,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'-') if bytes.get(index + 1) == Some(&b'0') => {
+                if matches!(bytes.get(index + 2), Some(b'.' | b'e' | b'E')) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    false
 }
 
 /// Rewrites negative zero (how `-0` parses) as the integer 0, so that the

@@ -247,10 +247,10 @@ fn validate_server_name(name: &str) -> Result<(), IdError> {
         return Err(invalid("it is empty"));
     }
     let (host, port) = split_port(name);
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid("the port must be 1 to 5 digits"));
-        }
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(invalid("the port must be 1 to 5 digits"));
     }
     if let Some(inner) = host.strip_prefix('[') {
         let inner = inner

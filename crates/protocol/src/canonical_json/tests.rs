@@ -35,7 +35,7 @@ fn spec_examples() {
 
 #[test]
 fn integers_written_as_floats_are_refused() {
-    for text in ["1.0", "1e3", "-0.5", "0.0", "1E2"] {
+    for text in ["1.0", "1e3", "-0.5", "0.0", "1E2", "-0.0", "-0e0", "-0E1"] {
         let err = parse(&format!("{{\"n\": {text}}}")).unwrap_err();
         assert!(
             matches!(err, CanonicalJsonError::Float { .. }),
@@ -46,8 +46,16 @@ fn integers_written_as_floats_are_refused() {
 
 #[test]
 fn negative_zero_parses_as_the_integer_zero() {
-    let value = parse(r#"{"a": [-0], "b": {"c": -0}}"#).unwrap();
-    assert_eq!(value.to_string(), r#"{"a":[0],"b":{"c":0}}"#);
+    let value = parse(r#"{"a": [-0], "b": {"c": -0}, "s": "-0.0 in a string is text"}"#).unwrap();
+    assert_eq!(
+        value.to_string(),
+        r#"{"a":[0],"b":{"c":0},"s":"-0.0 in a string is text"}"#
+    );
+    let err = parse(r#"{"s": "\"-0.0", "x": [1, -0.0]}"#).unwrap_err();
+    assert!(
+        matches!(err, CanonicalJsonError::Float { ref path, .. } if path == "x[1]"),
+        "{err}"
+    );
 }
 
 #[test]
