@@ -126,12 +126,12 @@ fn report_batches(name: &str, events: &[JsonObject], mut work: impl FnMut(&[Json
 /// A message event of roughly 500 bytes once signed, different for each `n`.
 fn sample_event(n: usize) -> JsonObject {
     let event = json!({
-        "room_id": "!hypha-general:tomesh.lab",
+        "room_id": "!general:tomesh.lab",
         "sender": format!("@user{}:tomesh.lab", n % 50),
         "type": "m.room.message",
-        "content": {"msgtype": "m.text", "body": format!("message {n}: the backup was five months old, so we replayed what peers still held")},
+        "content": {"msgtype": "m.text", "body": format!("message {n}: the backup is old")},
         "prev_events": [format!("$prev{n:040}")],
-        "auth_events": ["$createAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "$powerAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+        "auth_events": ["$createAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
         "depth": n + 10,
         "origin": "tomesh.lab",
         "origin_server_ts": 1_610_000_000_000u64 + n as u64,
