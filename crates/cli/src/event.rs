@@ -2,6 +2,7 @@
 //! (`sign`), one document or a JSON Lines stream.
 
 mod inspect;
+mod render;
 mod sign;
 
 use anyhow::Result;

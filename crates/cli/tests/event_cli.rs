@@ -95,6 +95,12 @@ fn forged_events_fail_with_exit_status_1() {
     assert_eq!(output.status.code(), Some(1));
     let found: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(found["content_hash"]["matches"], false);
+    assert!(
+        found["verdict"]
+            .as_str()
+            .expect("verdict")
+            .starts_with("keep only the redacted form")
+    );
     assert_eq!(
         found["signature"]["valid"], true,
         "the body is not signed, only hashed"
@@ -113,7 +119,26 @@ fn forged_events_fail_with_exit_status_1() {
     assert_eq!(output.status.code(), Some(1));
     let found: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(found["signature"]["valid"], false);
+    assert!(
+        found["verdict"]
+            .as_str()
+            .expect("verdict")
+            .starts_with("drop")
+    );
     assert_ne!(found["event_id"], original_id);
+}
+
+#[test]
+fn an_unhashed_event_claims_nothing_and_matches_nothing() {
+    let found = inspect_json(&example_event());
+    assert_eq!(found["content_hash"]["claimed"], serde_json::Value::Null);
+    assert_eq!(found["content_hash"]["matches"], serde_json::Value::Null);
+    assert!(
+        found["verdict"]
+            .as_str()
+            .expect("verdict")
+            .starts_with("incomplete")
+    );
 }
 
 fn inspect_json(event: &str) -> serde_json::Value {

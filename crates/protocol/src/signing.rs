@@ -28,7 +28,7 @@ pub enum SignatureError {
     #[error("signature from {entity} with key {key_id} is not valid base64")]
     NotBase64 { entity: String, key_id: String },
     #[error(
-        "signature from {entity} with key {key_id} does not verify: the object was changed or signed by another key"
+        "signature from {entity} with key {key_id} does not verify: signed fields were changed, or another key signed"
     )]
     Invalid { entity: String, key_id: String },
     #[error("`signatures` must be an object of objects of strings")]

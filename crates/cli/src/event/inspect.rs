@@ -2,6 +2,7 @@
 //! event before it believes it.
 
 use super::InspectArgs;
+use super::render;
 use crate::input;
 use anyhow::{Context, Result};
 use lostfound_protocol::ids::{KeyId, ServerName};
@@ -14,34 +15,36 @@ use std::process::ExitCode;
 
 /// What `inspect` found, in the order a receiving server checks it.
 #[derive(Debug, Serialize)]
-struct Inspection {
-    event_id: String,
-    room_id: String,
-    sender: String,
+pub(super) struct Inspection {
+    pub event_id: String,
+    pub room_id: String,
+    pub sender: String,
     #[serde(rename = "type")]
-    event_type: String,
-    state_key: Option<String>,
-    canonical: String,
-    content_hash: ContentHash,
-    redacted: Value,
-    reference_hash: String,
-    signed_by: Vec<String>,
-    signature: Option<SignatureCheck>,
+    pub event_type: String,
+    pub state_key: Option<String>,
+    pub canonical: String,
+    pub content_hash: ContentHash,
+    pub redacted: Value,
+    pub reference_hash: String,
+    pub signed_by: Vec<String>,
+    pub signature: Option<SignatureCheck>,
+    pub verdict: String,
 }
 
 #[derive(Debug, Serialize)]
-struct ContentHash {
-    claimed: Option<String>,
-    computed: String,
-    matches: bool,
+pub(super) struct ContentHash {
+    pub claimed: Option<String>,
+    pub computed: String,
+    /// `None` when the event claims no hash, so there is nothing to match.
+    pub matches: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
-struct SignatureCheck {
-    server: String,
-    key_id: String,
-    valid: bool,
-    error: Option<String>,
+pub(super) struct SignatureCheck {
+    pub server: String,
+    pub key_id: String,
+    pub valid: bool,
+    pub error: Option<String>,
 }
 
 /// The key to check a signature with, resolved from the arguments.
@@ -57,8 +60,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     if args.jsonl {
         for (_, line) in input::json_lines(&text) {
             let output = match inspect_text(line, key.as_ref()) {
-                Ok(found) => serde_json::to_value(found)?,
-                Err(error) => json!({ "error": format!("{error:#}") }),
+                // Serialised straight from the struct, so the fields keep
+                // their reading order (event_id first).
+                Ok(found) => serde_json::to_string(&found)?,
+                Err(error) => json!({ "error": format!("{error:#}") }).to_string(),
             };
             println!("{output}");
         }
@@ -73,9 +78,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
     } else {
-        print!("{}", render(&found));
+        print!("{}", render::render(&found));
     }
-    let failed = (found.content_hash.claimed.is_some() && !found.content_hash.matches)
+    let failed = found.content_hash.matches == Some(false)
         || found.signature.as_ref().is_some_and(|s| !s.valid);
     Ok(if failed {
         ExitCode::from(1)
@@ -102,24 +107,44 @@ fn key_to_check(args: &InspectArgs) -> Result<Option<KeyToCheck>> {
 
 fn inspect_text(text: &str, key: Option<&KeyToCheck>) -> Result<Inspection> {
     let event = Pdu::from_json_str(text)?;
+    tracing::debug!(event_id = %event.event_id(), bytes = text.len(), "parsed event");
     let hash_check = event.content_hash_check();
+    let signature = key.map(|key| check_signature(&event, key));
+    let content_hash = ContentHash {
+        matches: hash_check.claimed.as_ref().map(|_| hash_check.matches()),
+        claimed: hash_check.claimed,
+        computed: hash_check.computed,
+    };
     Ok(Inspection {
+        verdict: verdict(&content_hash, signature.as_ref()),
         event_id: event.event_id().to_string(),
         room_id: event.room_id().to_string(),
         sender: event.sender().to_string(),
         event_type: event.event_type().to_owned(),
         state_key: event.state_key().map(str::to_owned),
         canonical: event.canonical_json(),
-        content_hash: ContentHash {
-            matches: hash_check.matches(),
-            claimed: hash_check.claimed,
-            computed: hash_check.computed,
-        },
+        content_hash,
         redacted: Value::Object(event.redacted().into_json()),
         reference_hash: base64::encode(hashes::reference_hash(event.json())?),
         signed_by: signers(&event),
-        signature: key.map(|key| check_signature(&event, key)),
+        signature,
     })
+}
+
+/// What a server receiving this event over federation would do with it,
+/// following the spec's checks on receipt of a PDU: signatures first (drop
+/// on failure), then the content hash (keep only the redacted form on
+/// mismatch), then the auth rules, which `inspect` does not run.
+fn verdict(content_hash: &ContentHash, signature: Option<&SignatureCheck>) -> String {
+    match (signature.map(|s| s.valid), content_hash.matches) {
+        (Some(false), _) => "drop: the signature does not verify".into(),
+        (_, None) => "incomplete: no content hash yet; a server would reject it (sign it first)".into(),
+        (_, Some(false)) => {
+            "keep only the redacted form: the content differs from what was hashed (edited, or a redacted copy)".into()
+        }
+        (None, Some(true)) => "content hash matches; pass --key to check the signature too".into(),
+        (Some(true), Some(true)) => "accept, if the auth rules allow it (inspect does not run them)".into(),
+    }
 }
 
 /// `server ed25519:1` for every signature the event carries.
@@ -142,6 +167,7 @@ fn signers(event: &Pdu) -> Vec<String> {
 }
 
 fn check_signature(event: &Pdu, key: &KeyToCheck) -> SignatureCheck {
+    tracing::debug!(key_id = %key.key_id, "checking signature");
     let server = key
         .server
         .clone()
@@ -153,73 +179,4 @@ fn check_signature(event: &Pdu, key: &KeyToCheck) -> SignatureCheck {
         valid: result.is_ok(),
         error: result.err().map(|e| e.to_string()),
     }
-}
-
-fn render(found: &Inspection) -> String {
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line(format!("Event {}", found.event_id));
-    line(format!("  room            {}", found.room_id));
-    line(format!("  sender          {}", found.sender));
-    line(match &found.state_key {
-        Some(key) => format!(
-            "  type            {} (state, state_key {key:?})",
-            found.event_type
-        ),
-        None => format!("  type            {} (not a state event)", found.event_type),
-    });
-    line(String::new());
-    line("Content hash: SHA-256 of the event without unsigned, signatures and hashes".into());
-    line(match &found.content_hash.claimed {
-        Some(claimed) => format!("  claimed         {claimed}"),
-        None => "  claimed         (none: the event has no hashes.sha256 yet; `lostfound event sign` adds it)".into(),
-    });
-    line(format!("  computed        {}", found.content_hash.computed));
-    if found.content_hash.claimed.is_some() {
-        line(if found.content_hash.matches {
-            "  result          matches".into()
-        } else {
-            "  result          MISMATCH: the content was changed after hashing; a server keeps only the redacted form".into()
-        });
-    }
-    line(String::new());
-    line("Reference hash: SHA-256 of the redacted event without signatures and unsigned".into());
-    line(format!("  base64          {}", found.reference_hash));
-    line(format!(
-        "  event ID        {}  ($ + URL-safe base64 of the same hash)",
-        found.event_id
-    ));
-    line(String::new());
-    line("Signatures (over the redacted form)".into());
-    if found.signed_by.is_empty() {
-        line("  (none)".into());
-    }
-    for signer in &found.signed_by {
-        line(format!("  present         {signer}"));
-    }
-    if let Some(check) = &found.signature {
-        line(match &check.error {
-            None => format!(
-                "  checked         {} {} verifies",
-                check.server, check.key_id
-            ),
-            Some(error) => format!(
-                "  checked         {} {} FAILS: {error}",
-                check.server, check.key_id
-            ),
-        });
-    }
-    line(String::new());
-    line(format!("Canonical JSON ({} bytes)", found.canonical.len()));
-    line(format!("  {}", found.canonical));
-    line(String::new());
-    line("Redacted form (what the event ID and the signatures cover)".into());
-    let redacted = serde_json::to_string_pretty(&found.redacted).unwrap_or_default();
-    for text in redacted.lines() {
-        line(format!("  {text}"));
-    }
-    out
 }

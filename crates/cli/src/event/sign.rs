@@ -31,8 +31,9 @@ pub fn run(args: &SignArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let source = input::describe(args.file.as_ref());
+    tracing::debug!(%source, bytes = text.len(), "signing");
     let signed =
-        sign_text(&text, &key).with_context(|| format!("cannot sign the event in {source}"))?;
+        sign_text(&text, &key).with_context(|| format!("cannot sign the event from {source}"))?;
     warn_if_not_a_pdu(&signed, &source);
     eprintln!(
         "signed {} as {} {}",
