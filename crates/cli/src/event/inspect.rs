@@ -71,7 +71,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     }
     let found = inspect_text(&text, key.as_ref()).with_context(|| {
         format!(
-            "cannot inspect the event in {}",
+            "cannot inspect the event from {}",
             input::describe(args.file.as_ref())
         )
     })?;
