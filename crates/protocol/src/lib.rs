@@ -16,7 +16,7 @@
 //! | [`auth`] | the room v10 authorization rules, each rejection naming its rule |
 //! | [`state`] | room state: a map from `(type, state_key)` to an event |
 //! | [`state_res`] | state resolution v2: how servers agree on room state after a fork |
-//! | [`dag`] | the event graph: gaps in `prev_events`, topological order, forward extremities |
+//! | [`dag`] | the event graph: gaps in `prev_events`, topological order, forward extremities, auth chains |
 //!
 //! A short tour: build an event, sign it, and check that a peer would
 //! accept it.
