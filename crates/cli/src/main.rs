@@ -6,6 +6,7 @@
 mod event;
 mod input;
 mod key;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -35,14 +36,20 @@ enum Command {
     /// Work with ed25519 server signing keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // A server's request log is its main output; other commands stay quiet.
+    init_logging(match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    });
     let result = match cli.command {
         Command::Event(command) => event::run(command),
         Command::Key(command) => key::run(command),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,
@@ -54,9 +61,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1,0 +1,117 @@
+//! [`Homeserver`]: what every request handler shares.
+
+use crate::config::Config;
+use crate::error::ApiError;
+use lostfound_protocol::signing::SigningKey;
+use lostfound_store::{SqliteStore, Store, StoreError, StreamPosition};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Where "now" comes from. The real server uses the system clock; the lab
+/// substitutes a virtual clock so that `origin_server_ts` (and so event
+/// IDs) are the same in every run.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+/// One homeserver: its configuration, key, store and clock. Cheap to
+/// clone; clones share everything.
+#[derive(Clone)]
+pub struct Homeserver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    signing_key: SigningKey,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// The newest stream position; `/sync` long-polls wait for it to move.
+    newest: watch::Sender<StreamPosition>,
+}
+
+impl Homeserver {
+    /// Opens (or creates) the SQLite store in the configured data directory.
+    pub fn open(config: Config) -> Result<Self, StoreError> {
+        let store = SqliteStore::open(&config.data_dir)?;
+        Self::new(config, Arc::new(store), Arc::new(SystemClock))
+    }
+
+    /// A homeserver over any store and clock (the lab uses this).
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let key_id = "ed25519:1"
+            .parse()
+            .unwrap_or_else(|e| unreachable!("constant key ID: {e}"));
+        let signing_key =
+            SigningKey::from_seed(config.server_name.clone(), key_id, config.signing_key_seed);
+        let (newest, _) = watch::channel(store.current_position()?);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                signing_key,
+                store,
+                clock,
+                newest,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.inner.signing_key
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Runs `operation` on the store on a blocking thread: SQLite calls
+    /// (and their fsyncs) must not stall the async runtime.
+    pub async fn store<T, F>(&self, operation: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || operation(store.as_ref()))
+            .await
+            .map_err(|e| ApiError::unknown(format!("storage task failed: {e}")))?
+            .map_err(ApiError::from)
+    }
+
+    /// Tells waiting `/sync` requests that events up to `position` exist.
+    pub fn announce(&self, position: StreamPosition) {
+        self.inner.newest.send_if_modified(|newest| {
+            let moved = position > *newest;
+            if moved {
+                *newest = position;
+            }
+            moved
+        });
+    }
+
+    /// A receiver that changes whenever new events are persisted.
+    pub fn subscribe(&self) -> watch::Receiver<StreamPosition> {
+        self.inner.newest.subscribe()
+    }
+}
