@@ -125,3 +125,97 @@ fn serves_keeps_its_key_and_stops_on_sigterm() {
         .expect("kill runs");
     assert!(child.wait().expect("the server exits").success());
 }
+
+/// One HTTP/1.1 request over a fresh connection; returns status and JSON.
+#[cfg(unix)]
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut stream = std::net::TcpStream::connect(address).expect("the server listens");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: alice.lab\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("a request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    let status = response
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let json = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    (
+        status,
+        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The promise behind every 200: a message the server acknowledged was
+/// written before the reply. SIGKILL gives the server no chance to flush
+/// anything, so only what reached the operating system survives. (Power
+/// loss is the job of `synchronous=FULL`, pinned by the store's tests.)
+#[cfg(unix)]
+#[test]
+fn every_acknowledged_message_survives_sigkill() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("alice");
+    let (mut child, address) = start(&data);
+
+    let register =
+        r#"{"username":"alice","password":"wonderland","auth":{"type":"m.login.dummy"}}"#;
+    let (status, registered) = http(
+        &address,
+        "POST",
+        "/_matrix/client/v3/register",
+        None,
+        register,
+    );
+    assert_eq!(status, 200, "{registered}");
+    let token = registered["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let (status, room) = http(
+        &address,
+        "POST",
+        "/_matrix/client/v3/createRoom",
+        Some(&token),
+        "{}",
+    );
+    assert_eq!(status, 200, "{room}");
+    let room_id = room["room_id"].as_str().expect("a room").to_owned();
+
+    let mut acknowledged = Vec::new();
+    for n in 0..30 {
+        let path = format!("/_matrix/client/v3/rooms/{room_id}/send/m.room.message/txn{n}");
+        let body = format!(r#"{{"msgtype":"m.text","body":"message {n}"}}"#);
+        let (status, sent) = http(&address, "PUT", &path, Some(&token), &body);
+        assert_eq!(status, 200, "{sent}");
+        acknowledged.push(sent["event_id"].as_str().expect("an event ID").to_owned());
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the server is gone");
+
+    let (mut child, address) = start(&data);
+    let path = format!("/_matrix/client/v3/rooms/{room_id}/messages?dir=b&limit=100");
+    let (status, messages) = http(&address, "GET", &path, Some(&token), "");
+    assert_eq!(status, 200, "{messages}");
+    let found: Vec<&str> = messages["chunk"]
+        .as_array()
+        .expect("a chunk")
+        .iter()
+        .filter(|event| event["type"] == "m.room.message")
+        .filter_map(|event| event["event_id"].as_str())
+        .collect();
+    let newest_first: Vec<&str> = acknowledged.iter().rev().map(String::as_str).collect();
+    assert_eq!(found, newest_first, "every acknowledged message, in order");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the server is gone");
+}

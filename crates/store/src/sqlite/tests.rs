@@ -217,3 +217,20 @@ fn the_timeline_is_read_through_its_partial_index() {
         assert!(plan.contains("USING INDEX events_timeline"), "{plan}");
     }
 }
+
+/// "Acknowledged means durable" rests on two settings; a later tweak to
+/// `synchronous=NORMAL` for speed would silently break the promise, so
+/// this test pins them on a store as `open` returns it.
+#[test]
+fn the_durability_settings_are_in_force() {
+    let (_dir, store) = new_store();
+    let (journal, synchronous): (String, i64) = store
+        .with_connection(|conn| {
+            let journal = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+            let synchronous = conn.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
+            Ok((journal, synchronous))
+        })
+        .unwrap();
+    assert_eq!(journal.to_lowercase(), "wal");
+    assert_eq!(synchronous, 2, "2 is FULL: every commit waits for fsync");
+}
