@@ -28,6 +28,19 @@ grade:
 bench:
     cargo bench -p lostfound-protocol
 
+# Message sends/s, latency and memory of `lostfound serve` beside Synapse on
+# SQLite (installs Synapse into .venv; about two minutes; not part of CI).
+bench-server:
+    bash interop/bench-server.sh
+
+# A real Matrix client (matrix-nio) against `lostfound serve` (as CI runs it).
+interop:
+    bash interop/run-nio.sh
+
+# Run a homeserver on http://127.0.0.1:8008 with its data in ./hs-data.
+serve:
+    cargo run --release -- serve --name localhost --port 8008 --data hs-data
+
 # Formatting and lints, exactly as CI checks them.
 lint:
     cargo fmt --all -- --check

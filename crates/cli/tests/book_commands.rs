@@ -333,6 +333,11 @@ fn using_chapter_commands_print_what_the_book_shows() {
 }
 
 #[test]
+fn homeserver_chapter_commands_print_what_the_book_shows() {
+    check_chapter("homeserver.md", 49);
+}
+
+#[test]
 fn dots_match_any_number_of_lines() {
     let expected: Vec<String> = ["a", "...", "c", "..."]
         .iter()
