@@ -108,6 +108,16 @@ impl SqliteStore {
         self.with_connection(|conn| backup::backup_to(conn, path))
     }
 
+    /// Makes the database backup `backup` the database of `data_dir`, after
+    /// checking that it is sound (the same checks as [`Self::open`]). No
+    /// server may have `data_dir` open. The old database's write-ahead log
+    /// and shared-memory files are removed: replayed onto the restored
+    /// file, a stale log would corrupt it. Media are not included: copy
+    /// them back into [`MEDIA_DIR`] yourself.
+    pub fn restore_database(backup: &Path, data_dir: &Path) -> Result<()> {
+        backup::restore_database(backup, data_dir)
+    }
+
     /// Runs `operation` with the connection, and gives any SQLite error
     /// leaving it its meaning (see `errors`).
     ///

@@ -16,8 +16,8 @@
 //! again from the backup's newest, so a client holding a `/sync` token from
 //! before the disaster is *ahead* of the server until new events catch up.
 
-use super::errors;
 use super::files::{self, io_error};
+use super::{DATABASE_FILE, connection, errors};
 use crate::{Result, StoreError};
 use rusqlite::{Connection, MAIN_DB};
 use std::io;
@@ -51,4 +51,30 @@ pub(super) fn backup_to(conn: &Connection, path: &Path) -> Result<()> {
         });
     }
     files::rename_durably(&temporary, path)
+}
+
+/// Puts a checked copy of `backup` in place as `data_dir`'s database.
+///
+/// The order matters for the lesson of the incident: check the backup
+/// first, and only then remove anything; copy under a temporary name and
+/// rename, so a full disk half way leaves the old state, not a torn file.
+pub(super) fn restore_database(backup: &Path, data_dir: &Path) -> Result<()> {
+    connection::check_read_only(backup)?;
+    files::create_dir_durably(data_dir)?;
+    let database = data_dir.join(DATABASE_FILE);
+    let temporary = data_dir.join(format!(".{DATABASE_FILE}.restoring"));
+    let _ = std::fs::remove_file(&temporary);
+    std::fs::copy(backup, &temporary).map_err(io_error(&temporary))?;
+    std::fs::File::open(&temporary)
+        .and_then(|file| file.sync_all())
+        .map_err(io_error(&temporary))?;
+    for suffix in ["-wal", "-shm"] {
+        let stale = data_dir.join(format!("{DATABASE_FILE}{suffix}"));
+        match std::fs::remove_file(&stale) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io_error(&stale)(error)),
+        }
+    }
+    files::rename_durably(&temporary, &database)
 }

@@ -38,6 +38,20 @@ pub(super) fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Checks a database file without writing to it: consistency and schema
+/// version. Used on a backup before it replaces a live database.
+pub(super) fn check_read_only(path: &Path) -> Result<()> {
+    let unusable = |reason: String| StoreError::Unusable {
+        path: path.display().to_string(),
+        reason,
+    };
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| unusable(e.to_string()))?;
+    check_integrity(&conn).map_err(unusable)?;
+    migrations::check_version(&conn).map_err(unusable)?;
+    Ok(())
+}
+
 /// `PRAGMA quick_check`: SQLite walks every page and index and reports what
 /// does not add up. It reads the whole file (milliseconds for the lab's
 /// databases; a large production server would run it on a schedule

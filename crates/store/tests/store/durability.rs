@@ -195,6 +195,49 @@ fn a_backup_restores_to_the_moment_it_was_taken() {
     );
 }
 
+/// The incident's recovery, on the server's own data directory: the live
+/// database is gone (its log files left behind), and the backup goes back
+/// in its place. The stale log must not be replayed onto the backup.
+#[test]
+fn restore_puts_a_checked_backup_in_place_of_a_lost_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let room = fill(&store);
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("january.db");
+    store.backup_to(&backup).unwrap();
+    let mut later = TestRoom::create(&store, "born-in-the-gap", &user("alice"));
+    later.message(&store, &user("alice"), "only in the log");
+    // Copy the live log aside while the store is open, as a crash leaves it.
+    let wal = dir.path().join(format!("{DATABASE_FILE}-wal"));
+    let log = std::fs::read(&wal).unwrap();
+    drop(store);
+    std::fs::remove_file(dir.path().join(DATABASE_FILE)).unwrap();
+    std::fs::write(&wal, log).unwrap();
+
+    SqliteStore::restore_database(&backup, dir.path()).unwrap();
+    assert!(!wal.exists(), "the stale log is gone");
+    let restored = SqliteStore::open(dir.path()).unwrap();
+    assert_filled(&restored, &room);
+    assert_eq!(restored.room(&later.room_id).unwrap(), None);
+}
+
+#[test]
+fn restore_refuses_a_bad_backup_and_leaves_the_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let room = fill(&store);
+    drop(store);
+    let garbage = dir.path().join("half-copied.db");
+    std::fs::write(&garbage, vec![0x42; 10_000]).unwrap();
+    let refused = SqliteStore::restore_database(&garbage, dir.path());
+    assert!(
+        matches!(refused, Err(StoreError::Unusable { .. })),
+        "{refused:?}"
+    );
+    assert_filled(&SqliteStore::open(dir.path()).unwrap(), &room);
+}
+
 #[test]
 fn a_backup_never_overwrites_a_file() {
     let (dir, store) = new_store();
