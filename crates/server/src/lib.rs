@@ -7,6 +7,7 @@
 //!
 //! | module | what it is for |
 //! |---|---|
+//! | [`cors`] | the CORS headers web clients need, and answers to preflight `OPTIONS` |
 //! | [`config`] | what a server is: its name, signing key seed, data directory, limits |
 //! | [`error`] | [`ApiError`]: every failure as an HTTP status and a Matrix `errcode` |
 //! | [`state`] | [`Homeserver`]: the shared state every handler gets |
@@ -27,6 +28,7 @@
 
 pub mod client;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod logging;
@@ -52,6 +54,7 @@ pub fn app(homeserver: Homeserver) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::Extension(client::uia::UiaSessions::default()))
+        .layer(axum::middleware::from_fn(cors::cors))
         .layer(axum::middleware::from_fn(logging::log_request))
         .with_state(homeserver)
 }

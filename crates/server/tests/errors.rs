@@ -226,3 +226,49 @@ async fn every_error_is_an_errcode_and_a_message() {
     }
     insta::assert_json_snapshot!("errors", answers);
 }
+
+/// Web clients need CORS: a preflight `OPTIONS` is answered with the
+/// spec's headers, and so is every other response, errors included.
+#[tokio::test]
+async fn browsers_get_cors_headers() {
+    let server = TestServer::start("tomesh.lab").await;
+    let url = format!("{}/_matrix/client/v3/login", server.base_url);
+    let preflight = server
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", "https://app.element.io")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(preflight.status(), reqwest::StatusCode::OK);
+    let allowed = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        allowed(&preflight, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(
+        allowed(&preflight, "access-control-allow-headers")
+            .is_some_and(|h| h.contains("Authorization"))
+    );
+    let refused = server
+        .client
+        .get(format!(
+            "{}/_matrix/client/v3/account/whoami",
+            server.base_url
+        ))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        allowed(&refused, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+}
