@@ -8,6 +8,11 @@
 //! (in the same database transaction as the event itself) and answers a
 //! retry with the same event ID. That makes the request idempotent, which
 //! is what `PUT` means in HTTP.
+//!
+//! A retry is the same txnId *on the same path*
+//! (<https://spec.matrix.org/v1.16/client-server-api/#transaction-identifiers>):
+//! the same txnId in another room, or for another event type, is a new
+//! request. So the key we store is the path's room and type with the txnId.
 
 use super::params::MatrixPath;
 use crate::error::ApiError;
@@ -34,11 +39,12 @@ pub async fn send_message(
     MatrixPath((room_id, event_type, txn_id)): MatrixPath<(RoomId, String, String)>,
     MatrixJson(content): MatrixJson<JsonObject>,
 ) -> Result<Json<Value>, ApiError> {
+    let scoped_txn_id = format!("send/{room_id}/{event_type}/{txn_id}");
     let mut event = NewEvent::message(room_id, user.user_id.clone(), &event_type, content);
     event.transaction = Some(TransactionKey {
         user_id: user.user_id,
         device_id: user.device_id,
-        txn_id,
+        txn_id: scoped_txn_id,
     });
     let event_id = send_event(&homeserver, event).await?;
     Ok(Json(json!({ "event_id": event_id })))

@@ -69,6 +69,35 @@ async fn a_transaction_replayed_returns_the_same_event_and_creates_no_other() {
     assert_eq!(matrix_client::bodies(&page["chunk"]), ["only once"]);
 }
 
+/// A retry is the same txnId on the same path: reusing a txnId in another
+/// room, or for another event type, is a new message, not a lost one.
+#[tokio::test]
+async fn a_transaction_id_is_scoped_to_its_room_and_event_type() {
+    let (_server, alice, _bob) = alice_and_bob().await;
+    let first_room = alice.create_room(json!({})).await;
+    let second_room = alice.create_room(json!({})).await;
+    let content = |body: &str| json!({"msgtype": "m.text", "body": body});
+    let send = |room: &str, event_type: &str| {
+        format!("/_matrix/client/v3/rooms/{room}/send/{event_type}/t1")
+    };
+    let (_, in_first) = alice
+        .put(&send(&first_room, "m.room.message"), content("first room"))
+        .await;
+    let (_, in_second) = alice
+        .put(
+            &send(&second_room, "m.room.message"),
+            content("second room"),
+        )
+        .await;
+    let (_, other_type) = alice
+        .put(&send(&first_room, "org.example.note"), content("a note"))
+        .await;
+    assert_ne!(in_first["event_id"], in_second["event_id"]);
+    assert_ne!(in_first["event_id"], other_type["event_id"]);
+    let page = alice.messages(&second_room, "dir=b&limit=50").await;
+    assert_eq!(matrix_client::bodies(&page["chunk"]), ["second room"]);
+}
+
 #[tokio::test]
 async fn content_round_trips_unicode_and_refuses_floats_and_giants() {
     let (_server, alice, _bob) = alice_and_bob().await;
