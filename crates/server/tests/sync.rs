@@ -92,6 +92,34 @@ async fn an_incremental_sync_returns_only_what_is_new() {
     assert_eq!(next_batch(&again), next_batch(&sync));
 }
 
+/// A display name change is a join→join member event. It must reach the
+/// client as one new event, not make the room look newly joined (which
+/// would resend the timeline as `limited` and make clients drop theirs).
+#[tokio::test]
+async fn a_display_name_change_is_one_new_event_not_a_new_room() {
+    let server = TestServer::start(SERVER).await;
+    let alice = User::register(&server, "alice").await;
+    let room = alice.create_room(json!({})).await;
+    for n in 0..5 {
+        alice.send_text(&room, &format!("before {n}")).await;
+    }
+    let since = next_batch(&alice.sync("").await);
+    let member = format!(
+        "/_matrix/client/v3/rooms/{room}/state/m.room.member/{}",
+        alice.user_id
+    );
+    let (status, answer) = alice
+        .put(&member, json!({"membership": "join", "displayname": "Ada"}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
+
+    let sync = alice.sync(&format!("since={since}")).await;
+    let timeline = &sync["rooms"]["join"][&room]["timeline"];
+    assert_eq!(types(&timeline["events"]), ["m.room.member"]);
+    assert_eq!(timeline["limited"], false);
+    assert_eq!(sync["rooms"]["join"][&room]["state"]["events"], json!([]));
+}
+
 #[tokio::test]
 async fn a_limited_incremental_sync_carries_the_state_changes_of_the_gap() {
     let server = TestServer::start(SERVER).await;

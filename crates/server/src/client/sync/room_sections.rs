@@ -58,10 +58,11 @@ pub fn joined_room(
     user: &UserId,
     window: SyncWindow,
 ) -> Result<Option<Value>, RoomError> {
-    let joined_at = member_event(store, room_id, user)?.map(|member| member.position);
-    // A room joined after the token is new to the client: send it whole.
-    let incremental = match (window.since, joined_at) {
-        (Some(since), Some(joined_at)) if joined_at <= since => Some(since),
+    // A room the user was not joined to at the token is new to the
+    // client: send it whole. (Asking when the *current* member event was
+    // sent would be wrong: a display name change is a join→join event.)
+    let incremental = match window.since {
+        Some(since) if joined_at(store, room_id, user, since)? => Some(since),
         _ => None,
     };
     let timeline = timeline(store, room_id, incremental, window.up_to, window.limit)?;
@@ -210,6 +211,20 @@ fn timeline(
 
 /// The room's state at a stream position: the state after the newest of
 /// its events at or before it (empty before the room existed).
+/// Whether `user` was joined to the room at stream position `position`.
+fn joined_at(
+    store: &dyn Store,
+    room_id: &RoomId,
+    user: &UserId,
+    position: StreamPosition,
+) -> Result<bool, RoomError> {
+    let state = state_at(store, room_id, position)?;
+    let Some(member) = state.get(&slot("m.room.member", user.as_str())) else {
+        return Ok(false);
+    };
+    Ok(load_event(store, member)?.event.membership() == Some("join"))
+}
+
 fn state_at(
     store: &dyn Store,
     room_id: &RoomId,
