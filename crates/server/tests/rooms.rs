@@ -173,3 +173,51 @@ async fn a_room_created_with_m_federate_false_is_recorded_as_unfederated() {
     assert!(!federate(&local));
     assert!(federate(&federated));
 }
+
+/// A createRoom refused half way (here by auth rule 7: the initial power
+/// levels leave the creator unable to set state) does not burn its alias.
+#[tokio::test]
+async fn a_refused_create_room_leaves_its_alias_free() {
+    let (_server, alice, _bob) = alice_and_bob().await;
+    let doomed = json!({
+        "room_alias_name": "hypha",
+        "initial_state": [{"type": "m.room.power_levels", "content": {"users": {}, "state_default": 100}}]
+    });
+    let (status, refused) = alice.post("/_matrix/client/v3/createRoom", doomed).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, created) = alice
+        .post(
+            "/_matrix/client/v3/createRoom",
+            json!({"room_alias_name": "hypha"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the alias is still free: {created}");
+}
+
+/// Each invitee and each initial state event is an event written under the
+/// server's write lock: one request may not carry thousands.
+#[tokio::test]
+async fn create_room_caps_invites_and_initial_state() {
+    let (_server, alice, _bob) = alice_and_bob().await;
+    let invites: Vec<String> = (0..101).map(|n| format!("@user{n}:tomesh.lab")).collect();
+    let (status, refused) = alice
+        .post("/_matrix/client/v3/createRoom", json!({"invite": invites}))
+        .await;
+    assert_eq!(
+        (status, &refused["errcode"]),
+        (StatusCode::BAD_REQUEST, &json!("M_INVALID_PARAM"))
+    );
+    let state: Vec<Value> = (0..101)
+        .map(|n| json!({"type": "org.example.note", "state_key": format!("{n}"), "content": {}}))
+        .collect();
+    let (status, refused) = alice
+        .post(
+            "/_matrix/client/v3/createRoom",
+            json!({"initial_state": state}),
+        )
+        .await;
+    assert_eq!(
+        (status, &refused["errcode"]),
+        (StatusCode::BAD_REQUEST, &json!("M_INVALID_PARAM"))
+    );
+}

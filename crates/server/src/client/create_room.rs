@@ -48,6 +48,11 @@ struct StateEventRequest {
     content: JsonObject,
 }
 
+/// The most users one createRoom may invite.
+pub const MAX_INVITES: usize = 100;
+/// The most `initial_state` events one createRoom may carry.
+pub const MAX_INITIAL_STATE: usize = 100;
+
 /// `POST /_matrix/client/v3/createRoom`
 /// (<https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3createroom>):
 /// creates a room with the caller as its creator; answers `{"room_id"}`.
@@ -69,12 +74,26 @@ pub async fn create_room(
             "invite_3pid: third-party (email) invites are not supported by this server",
         ));
     }
+    // Each entry becomes an event written under the server's write lock,
+    // and each state event a state snapshot: without a cap, one request
+    // could hold every room on the server hostage and fill the disk.
+    if body.invite.len() > MAX_INVITES {
+        return Err(ApiError::invalid_param(format!(
+            "invite: at most {MAX_INVITES} users per createRoom; invite the rest afterwards"
+        )));
+    }
+    if body.initial_state.len() > MAX_INITIAL_STATE {
+        return Err(ApiError::invalid_param(format!(
+            "initial_state: at most {MAX_INITIAL_STATE} events per createRoom"
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
     let mut invite: Vec<UserId> = Vec::new();
     for text in &body.invite {
         let user_id: UserId = text
             .parse()
             .map_err(|e| ApiError::invalid_param(format!("invite: {e}")))?;
-        if !invite.contains(&user_id) {
+        if seen.insert(user_id.clone()) {
             invite.push(user_id);
         }
     }

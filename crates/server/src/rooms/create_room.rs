@@ -137,9 +137,6 @@ pub async fn create_room(
             room_version,
             federate,
         })?;
-        if let Some(alias) = &alias {
-            store.set_alias(alias, &room_id)?;
-        }
         let mut last_position = None;
         for (event_type, state_key, content) in request.plan(alias.as_ref(), &profile) {
             let new = NewEvent::state(
@@ -152,6 +149,12 @@ pub async fn create_room(
             last_position = create_event(store, &server, &new, &writing)?
                 .position
                 .or(last_position);
+        }
+        // The alias is claimed only once every event was allowed: a
+        // createRoom refused half way (as in Synapse, it is not atomic)
+        // leaves the alias free for the next attempt.
+        if let Some(alias) = &alias {
+            store.set_alias(alias, &room_id)?;
         }
         Ok(last_position)
     })
