@@ -54,7 +54,7 @@ struct Fields {
 impl Fields {
     /// Reads each field on its own so that an error names the field.
     fn read(json: &JsonObject) -> Result<Self, PduError> {
-        Ok(Self {
+        let fields = Self {
             auth_events: required(json, "auth_events")?,
             content: required(json, "content")?,
             depth: required(json, "depth")?,
@@ -66,9 +66,27 @@ impl Fields {
             sender: required(json, "sender")?,
             state_key: optional(json, "state_key")?,
             event_type: required(json, "type")?,
-        })
+        };
+        // The spec's size limits: `type` and `state_key` at most 255 bytes.
+        let too_long = |name: &str, value: &str| {
+            (value.len() > MAX_TYPE_OR_STATE_KEY_BYTES).then(|| {
+                PduError::Field(format!("{name}: {} bytes; the limit is 255", value.len()))
+            })
+        };
+        if let Some(error) = too_long("type", &fields.event_type).or_else(|| {
+            fields
+                .state_key
+                .as_deref()
+                .and_then(|key| too_long("state_key", key))
+        }) {
+            return Err(error);
+        }
+        Ok(fields)
     }
 }
+
+/// The spec's limit on `type` and `state_key`, in bytes.
+pub const MAX_TYPE_OR_STATE_KEY_BYTES: usize = 255;
 
 /// `redacts` means something only on `m.room.redaction` events; elsewhere
 /// it is an unknown key like any other. Even there, a malformed value does

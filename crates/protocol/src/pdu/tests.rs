@@ -161,6 +161,28 @@ fn redacts_is_read_only_on_redaction_events_and_leniently() {
 }
 
 #[test]
+fn type_and_state_key_are_at_most_255_bytes() {
+    let build = |event_type: &str, state_key: &str| {
+        PduBuilder::new(
+            "!r:hs.lab".parse().unwrap(),
+            "@a:hs.lab".parse().unwrap(),
+            event_type,
+            json!({}),
+        )
+        .state_key(state_key)
+        .sign(&key())
+    };
+    assert!(build(&"t".repeat(255), &"k".repeat(255)).is_ok());
+    let error = build(&"t".repeat(256), "").unwrap_err().to_string();
+    assert!(
+        error.contains("type: 256 bytes; the limit is 255"),
+        "{error}"
+    );
+    let error = build("x", &"é".repeat(128)).unwrap_err().to_string();
+    assert!(error.contains("state_key: 256 bytes"), "{error}");
+}
+
+#[test]
 fn the_size_limit_is_enforced() {
     let big = "x".repeat(MAX_PDU_BYTES);
     let result = PduBuilder::new(

@@ -98,6 +98,37 @@ async fn a_transaction_id_is_scoped_to_its_room_and_event_type() {
     assert_eq!(matrix_client::bodies(&page["chunk"]), ["second room"]);
 }
 
+/// The spec caps `type` and `state_key` at 255 bytes; peers would refuse
+/// longer ones, so we refuse to create them.
+#[tokio::test]
+async fn overlong_event_types_and_state_keys_are_refused() {
+    let (_server, alice, _bob) = alice_and_bob().await;
+    let room = alice.create_room(json!({})).await;
+    let long = "x".repeat(256);
+    let (status, answer) = alice
+        .put(
+            &format!("/_matrix/client/v3/rooms/{room}/send/{long}/t1"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["errcode"]),
+        (StatusCode::BAD_REQUEST, &json!("M_BAD_JSON")),
+        "{answer}"
+    );
+    let (status, answer) = alice
+        .put(
+            &format!("/_matrix/client/v3/rooms/{room}/state/m.room.topic/{long}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["errcode"]),
+        (StatusCode::BAD_REQUEST, &json!("M_BAD_JSON")),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn content_round_trips_unicode_and_refuses_floats_and_giants() {
     let (_server, alice, _bob) = alice_and_bob().await;
