@@ -99,7 +99,12 @@ impl From<StoreError> for ApiError {
                 "M_RESOURCE_LIMIT_EXCEEDED",
                 format!("disk full: {detail}"),
             ),
-            other => Self::unknown(format!("storage failure: {other}")),
+            // File paths and SQLite details belong in the server's log,
+            // not in answers to clients.
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Self::unknown("storage failure (details are in the server's log)")
+            }
         }
     }
 }

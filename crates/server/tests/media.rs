@@ -158,6 +158,7 @@ async fn missing_remote_and_oversized_media() {
         "/_matrix/media/v3/download/tomesh.lab/NoSuchMedia",
         "/_matrix/media/v3/download/elsewhere.lab/SomeMedia",
         "/_matrix/media/v3/download/tomesh.lab/..%2Fhomeserver.db",
+        &format!("/_matrix/media/v3/download/tomesh.lab/{}", "a".repeat(256)),
     ] {
         let (status, error) = server.get(path, None).await;
         assert_eq!(
@@ -197,6 +198,26 @@ async fn missing_remote_and_oversized_media() {
             (StatusCode::OK, json!({"m.upload.size": 1024}))
         );
     }
+}
+
+/// A media row whose file is gone (a restore that forgot the media
+/// directory, as in the incident) is a 404, and the answer does not leak
+/// where the server keeps its files.
+#[tokio::test]
+async fn media_whose_file_was_lost_is_not_found() {
+    let server = TestServer::start("tomesh.lab").await;
+    let (_, token) = server.register("alice", "wonderland").await;
+    let media_id = upload(&server, &token, "", "image/png", PICTURE).await;
+    std::fs::remove_file(server.data_dir().join("media/tomesh.lab").join(&media_id))
+        .expect("the media file exists");
+    let path = format!("/_matrix/client/v1/media/download/tomesh.lab/{media_id}");
+    let (status, error) = server.get(&path, Some(&token)).await;
+    assert_eq!(
+        (status, error["errcode"].as_str()),
+        (StatusCode::NOT_FOUND, Some("M_NOT_FOUND"))
+    );
+    let data_dir = server.data_dir().display().to_string();
+    assert!(!error.to_string().contains(&data_dir), "{error}");
 }
 
 /// Media lives in the data directory: a restarted server still serves it.

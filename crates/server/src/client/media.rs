@@ -27,6 +27,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lostfound_protocol::ids::ServerName;
 use lostfound_store::Media;
+use lostfound_store::StoreError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -196,6 +197,7 @@ async fn download(homeserver: &Homeserver, path: DownloadPath) -> Result<Respons
     }
     // The spec's media ID grammar; anything else (a `..`, a `/`) cannot exist.
     let well_formed = !path.media_id.is_empty()
+        && path.media_id.len() <= 255
         && path
             .media_id
             .bytes()
@@ -204,10 +206,20 @@ async fn download(homeserver: &Homeserver, path: DownloadPath) -> Result<Respons
         return Err(not_found());
     }
     let media_id = path.media_id.clone();
-    let (media, bytes) = homeserver
-        .store(move |store| store.media(&origin, &media_id))
-        .await?
-        .ok_or_else(not_found)?;
+    let found = homeserver
+        .store(move |store| match store.media(&origin, &media_id) {
+            // A row whose file is gone: what a restore without the media
+            // directory leaves. For the client it is simply not here.
+            Err(StoreError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::warn!(%path, "media row without its file");
+                Ok(None)
+            }
+            other => other,
+        })
+        .await?;
+    let (media, bytes) = found.ok_or_else(not_found)?;
     Ok((served_headers(&media, path.file_name), bytes).into_response())
 }
 
