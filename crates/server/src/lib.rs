@@ -68,6 +68,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let name = homeserver.config().server_name.clone();
     tracing::info!(server = %name, address = ?listener.local_addr().ok(), "homeserver listening");
+    let stopping = homeserver.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Wake long-polling syncs, or the graceful shutdown waits them out.
+        stopping.begin_shutdown();
+    };
     axum::serve(listener, app(homeserver))
         .with_graceful_shutdown(shutdown)
         .await

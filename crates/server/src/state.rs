@@ -41,6 +41,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// The newest stream position; `/sync` long-polls wait for it to move.
     newest: watch::Sender<StreamPosition>,
+    /// Becomes true when the server begins to shut down, so that long
+    /// polls answer at once instead of holding the shutdown up.
+    stopping: watch::Sender<bool>,
 }
 
 impl Homeserver {
@@ -69,6 +72,7 @@ impl Homeserver {
                 store,
                 clock,
                 newest,
+                stopping: watch::channel(false).0,
             }),
         })
     }
@@ -113,5 +117,17 @@ impl Homeserver {
     /// A receiver that changes whenever new events are persisted.
     pub fn subscribe(&self) -> watch::Receiver<StreamPosition> {
         self.inner.newest.subscribe()
+    }
+
+    /// Tells long-running requests that the server is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`Self::begin_shutdown`] has been called.
+    pub async fn shutting_down(&self) {
+        let mut stopping = self.inner.stopping.subscribe();
+        // An error means the sender is gone, which also means stopping.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 }

@@ -297,3 +297,23 @@ async fn a_token_from_beyond_the_stream_gets_a_first_sync() {
         "next_batch is the server's own end of stream"
     );
 }
+
+/// Stopping the server answers pending long polls at once: a graceful
+/// shutdown must not wait out every client's 30-second `/sync`.
+#[tokio::test]
+async fn shutdown_answers_pending_long_polls() {
+    let server = TestServer::start(SERVER).await;
+    let alice = User::register(&server, "alice").await;
+    alice.create_room(json!({})).await;
+    let since = next_batch(&alice.sync("").await);
+    let polling = tokio::spawn({
+        let alice = alice.on(&server);
+        async move { alice.sync(&format!("since={since}&timeout=30000")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The guard is far below the poll's 30 s: only an immediate answer passes.
+    let stopped = tokio::time::timeout(Duration::from_secs(20), server.stop()).await;
+    assert!(stopped.is_ok(), "the server waited for the long poll");
+    let answer = polling.await.expect("the poll finishes");
+    assert_eq!(answer["rooms"]["join"], json!({}));
+}

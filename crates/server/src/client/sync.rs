@@ -87,10 +87,13 @@ pub async fn sync(
         if since.is_none() || rooms.has_updates() || Instant::now() >= deadline {
             return Ok(Json(rooms.into_response()));
         }
-        match tokio::time::timeout_at(deadline, changes.changed()).await {
-            Ok(Ok(())) => continue,
+        let woken = tokio::select! {
+            changed = tokio::time::timeout_at(deadline, changes.changed()) => matches!(changed, Ok(Ok(()))),
+            () = homeserver.shutting_down() => false,
+        };
+        if !woken {
             // Timed out, or the server is shutting down: answer "nothing new".
-            Ok(Err(_)) | Err(_) => return Ok(Json(rooms.into_response())),
+            return Ok(Json(rooms.into_response()));
         }
     }
 }
