@@ -107,7 +107,20 @@ async fn every_error_is_an_errcode_and_a_message() {
             Token::Valid,
             "",
         ),
-        case("oversized_body", "POST", register, Token::None, oversized),
+        case(
+            "oversized_body",
+            "POST",
+            register,
+            Token::None,
+            oversized.clone(),
+        ),
+        case(
+            "oversized_join_body",
+            "POST",
+            "/_matrix/client/v3/join/!room:tomesh.lab",
+            Token::Valid,
+            oversized,
+        ),
         case(
             "unicode_username",
             "POST",

@@ -167,7 +167,13 @@ impl<T: DeserializeOwned + Default> FromRequest<Homeserver> for OptionalJson<T> 
     async fn from_request(request: Request, homeserver: &Homeserver) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(request, homeserver)
             .await
-            .map_err(|rejection| ApiError::not_json(rejection.body_text()))?;
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large("the request body is larger than this server accepts")
+                } else {
+                    ApiError::not_json(rejection.body_text())
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }

@@ -55,12 +55,26 @@ pub struct UiaSessions {
     pending: Arc<Mutex<HashMap<String, (Purpose, u64)>>>,
 }
 
+/// The most sessions kept at once; past it, the oldest is forgotten.
+const MAX_PENDING_SESSIONS: usize = 10_000;
+
 impl UiaSessions {
     /// Starts a session for `purpose`; also forgets expired ones.
     pub fn start(&self, purpose: Purpose, now_ms: u64) -> Result<String, ApiError> {
         let session = tokens::session_id()?;
         let mut pending = self.lock();
         pending.retain(|_, (_, started)| now_ms.saturating_sub(*started) < SESSION_LIFETIME_MS);
+        // Anyone may start sessions without logging in: bound the memory
+        // they cost by forgetting the oldest when the table is full.
+        if pending.len() >= MAX_PENDING_SESSIONS {
+            let oldest = pending
+                .iter()
+                .min_by_key(|(_, (_, started))| *started)
+                .map(|(session, _)| session.clone());
+            if let Some(oldest) = oldest {
+                pending.remove(&oldest);
+            }
+        }
         pending.insert(session.clone(), (purpose, now_ms));
         Ok(session)
     }
@@ -130,4 +144,20 @@ pub fn unexpected_stage(got: &str, expected: &str) -> ApiError {
         "M_UNRECOGNIZED",
         format!("auth type {got:?} is not offered here; this endpoint's flow is [{expected:?}]"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_sessions_forgets_the_oldest_and_stays_bounded() {
+        let sessions = UiaSessions::default();
+        let first = sessions.start(Purpose::Register, 0).unwrap();
+        for n in 1..=MAX_PENDING_SESSIONS as u64 {
+            sessions.start(Purpose::Register, n).unwrap();
+        }
+        assert_eq!(sessions.lock().len(), MAX_PENDING_SESSIONS);
+        assert!(!sessions.is_pending(&first, &Purpose::Register, 1));
+    }
 }
