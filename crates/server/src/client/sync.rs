@@ -35,7 +35,7 @@ use axum::Json;
 use axum::extract::State;
 use lostfound_protocol::JsonObject;
 use lostfound_protocol::ids::UserId;
-use room_sections::{SyncWindow, invited_room, joined_room, left_room};
+use room_sections::{SyncWindow, invited_room, joined_at, joined_room, left_room};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -163,7 +163,15 @@ fn collect(
         }
     }
     for room_id in store.rooms_with_membership(user, &["leave", "ban"])? {
-        if let Some(entry) = left_room(store, &room_id, user, window)? {
+        // Left after `up_to` was read (a race with this very sync): at
+        // `up_to` the user was still joined, so this answer must carry the
+        // room's events up to there, or the next sync (which starts at
+        // `up_to`) would never deliver them. The leave comes next time.
+        if joined_at(store, &room_id, user, up_to)? {
+            if let Some(entry) = joined_room(store, &room_id, user, window)? {
+                rooms.join.insert(room_id.to_string(), entry);
+            }
+        } else if let Some(entry) = left_room(store, &room_id, user, window)? {
             rooms.leave.insert(room_id.to_string(), entry);
         }
     }

@@ -212,7 +212,7 @@ fn timeline(
 /// The room's state at a stream position: the state after the newest of
 /// its events at or before it (empty before the room existed).
 /// Whether `user` was joined to the room at stream position `position`.
-fn joined_at(
+pub fn joined_at(
     store: &dyn Store,
     room_id: &RoomId,
     user: &UserId,
