@@ -12,6 +12,8 @@
 //! | [`redaction`] | the room v10 redaction algorithm: what survives when content is stripped |
 //! | [`hashes`] | content hashes, reference hashes and the event IDs derived from them |
 //! | [`signing`] | ed25519 server keys, signing and verifying JSON objects and events |
+//! | [`federation_auth`] | `X-Matrix` request signatures: how a server proves a request is its own |
+//! | [`server_keys`] | the self-signed key document at `/_matrix/key/v2/server`, built and checked |
 //! | [`pdu`] | the room v10 persistent data unit (event) and a builder that hashes and signs it |
 //! | [`auth`] | the room v10 authorization rules, each rejection naming its rule |
 //! | [`state`] | room state: a map from `(type, state_key)` to an event |
@@ -46,10 +48,12 @@ pub mod auth;
 pub mod base64;
 pub mod canonical_json;
 pub mod dag;
+pub mod federation_auth;
 pub mod hashes;
 pub mod ids;
 pub mod pdu;
 pub mod redaction;
+pub mod server_keys;
 pub mod signing;
 pub mod state;
 pub mod state_res;
