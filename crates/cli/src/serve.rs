@@ -7,6 +7,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use lostfound_protocol::ids::ServerName;
 use lostfound_server::{Config, Homeserver};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -39,6 +40,15 @@ const SIGNING_KEY_FILE: &str = "signing.key";
 ///                   made on first start and reused after; other servers know
 ///                   this server by its key, so keep it with the backups
 ///
+/// Federation: each --peer NAME=HOST:PORT tells this server where another
+/// server lives (repeat it for each peer), for example on a classroom LAN:
+///
+///   lostfound serve --name alice.lab --bind 0.0.0.0 --port 8448 \
+///       --data ./alice-data --peer bob.lab=10.0.0.7:8448
+///
+/// Servers talk plain HTTP to exactly these addresses: no TLS, no
+/// .well-known, no DNS SRV lookups (a simplification for the classroom).
+///
 /// One log line per request goes to standard error (RUST_LOG=debug shows
 /// more). Ctrl-C or SIGTERM stops the server after the requests in flight.
 #[derive(Debug, Args)]
@@ -59,6 +69,9 @@ pub struct ServeArgs {
     /// Refuse new accounts (POST /register answers M_FORBIDDEN).
     #[arg(long)]
     no_registration: bool,
+    /// Where another server lives: NAME=HOST:PORT (repeatable; see above).
+    #[arg(long = "peer", value_name = "NAME=HOST:PORT")]
+    peers: Vec<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -66,11 +79,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .name
         .parse()
         .with_context(|| format!("--name {:?} is not a valid server name", args.name))?;
+    let peers = args
+        .peers
+        .iter()
+        .map(|peer| parse_peer(peer))
+        .collect::<Result<_>>()?;
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("cannot create the data directory {}", args.data.display()))?;
     let seed = signing_key_seed(&args.data)?;
     let mut config = Config::new(server_name, args.data.clone(), seed);
     config.registration_enabled = !args.no_registration;
+    config.peers = peers;
     let homeserver = Homeserver::open(config)
         .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
 
@@ -93,6 +112,24 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     })?;
     say(&format!("{} stopped", args.name));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `NAME=HOST:PORT` → (server name, `HOST:PORT`), with a one-line error
+/// that says which part is wrong.
+fn parse_peer(text: &str) -> Result<(ServerName, String)> {
+    let Some((name, address)) = text.split_once('=') else {
+        bail!("--peer {text:?} should be NAME=HOST:PORT, for example bob.lab=10.0.0.7:8448");
+    };
+    let name: ServerName = name
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--peer {text:?}: {e}"))?;
+    let port = address
+        .rsplit_once(':')
+        .map(|(host, port)| (host, port.parse::<u16>()));
+    match port {
+        Some((host, Ok(_))) if !host.is_empty() => Ok((name, address.to_owned())),
+        _ => bail!("--peer {text:?}: {address:?} should be HOST:PORT, for example 10.0.0.7:8448"),
+    }
 }
 
 /// The 32-byte seed in `DIR/signing.key`: made from the operating system's
@@ -171,4 +208,25 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'stati
 /// Prints a status line; a closed standard output is no reason to crash.
 fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_peer;
+
+    #[test]
+    fn peers_are_names_and_host_port_pairs() {
+        let (name, address) = parse_peer("bob.lab=10.0.0.7:8448").expect("valid");
+        assert_eq!(
+            (name.as_str(), address.as_str()),
+            ("bob.lab", "10.0.0.7:8448")
+        );
+        let (name, address) = parse_peer("bob.lab:8448=[::1]:8448").expect("valid");
+        assert_eq!(
+            (name.as_str(), address.as_str()),
+            ("bob.lab:8448", "[::1]:8448")
+        );
+        assert!(parse_peer("=10.0.0.7:8448").is_err());
+        assert!(parse_peer("bob.lab=:8448").is_err());
+    }
 }

@@ -219,3 +219,36 @@ fn every_acknowledged_message_survives_sigkill() {
     child.kill().expect("SIGKILL");
     child.wait().expect("the server is gone");
 }
+
+#[test]
+fn a_bad_peer_is_one_line_of_error_naming_the_expected_form() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (peer, needle) in [
+        ("bob.lab", "should be NAME=HOST:PORT"),
+        ("bob.lab=10.0.0.7", "should be HOST:PORT"),
+        ("bob.lab=10.0.0.7:http", "should be HOST:PORT"),
+        ("bad name=10.0.0.7:8448", "server name"),
+    ] {
+        let output = lostfound()
+            .args([
+                "serve",
+                "--name",
+                "alice.lab",
+                "--port",
+                "0",
+                "--peer",
+                peer,
+                "--data",
+            ])
+            .arg(dir.path().join("data"))
+            .output()
+            .expect("the binary runs");
+        assert_eq!(output.status.code(), Some(2), "--peer {peer}");
+        let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+        assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+        assert!(stderr.starts_with("error: --peer"), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr} should say {needle:?}");
+    }
+    // Nothing was created for a refused command line.
+    assert!(!dir.path().join("data").exists());
+}

@@ -1,6 +1,7 @@
 //! What a homeserver is: a name, a key, a place on disk, and its limits.
 
 use lostfound_protocol::ids::ServerName;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The configuration of one homeserver.
@@ -18,6 +19,10 @@ pub struct Config {
     pub registration_enabled: bool,
     /// The largest request body accepted, in bytes (uploads included).
     pub max_request_bytes: usize,
+    /// Where other servers live: name → `HOST:PORT` or `http://HOST:PORT`
+    /// (plain HTTP, no `.well-known`: see `federation::directory`). Our
+    /// own name may appear too, for requests to ourselves.
+    pub peers: BTreeMap<ServerName, String>,
 }
 
 impl Config {
@@ -29,6 +34,7 @@ impl Config {
             data_dir,
             registration_enabled: true,
             max_request_bytes: 10 * 1024 * 1024,
+            peers: BTreeMap::new(),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | [`state`] | [`Homeserver`]: the shared state every handler gets |
 //! | [`extract`] | request extractors: the access token, Matrix-style JSON bodies |
 //! | [`client`] | the client-server API routes, one module per spec area |
+//! | [`federation`] | the server-server API: keys, signed requests, serving and receiving PDUs |
 //! | [`rooms`] | room logic without HTTP: building, authorising and persisting events |
 //! | [`password`] | argon2id password hashing, off the async runtime |
 //! | [`tokens`] | random access tokens, device IDs, media IDs |
@@ -31,6 +32,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod federation;
 pub mod logging;
 pub mod password;
 pub mod rooms;
@@ -50,6 +52,7 @@ pub fn app(homeserver: Homeserver) -> Router {
     let max_body = homeserver.config().max_request_bytes;
     Router::new()
         .merge(client::routes())
+        .merge(federation::routes())
         .fallback(error::unrecognized)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

@@ -2,6 +2,8 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::federation::Federation;
+use crate::federation::directory::Directory;
 use lostfound_protocol::signing::SigningKey;
 use lostfound_store::{SqliteStore, Store, StoreError, StreamPosition};
 use std::sync::Arc;
@@ -39,6 +41,8 @@ struct Inner {
     signing_key: SigningKey,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Talking to other servers: directory, signed client, key ring.
+    federation: Federation,
     /// The newest stream position; `/sync` long-polls wait for it to move.
     newest: watch::Sender<StreamPosition>,
     /// Becomes true when the server begins to shut down, so that long
@@ -65,12 +69,15 @@ impl Homeserver {
         let signing_key =
             SigningKey::from_seed(config.server_name.clone(), key_id, config.signing_key_seed);
         let (newest, _) = watch::channel(store.current_position()?);
+        let directory = Directory::new(&config.peers);
+        let federation = Federation::new(&signing_key, directory, Arc::clone(&clock));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 signing_key,
                 store,
                 clock,
+                federation,
                 newest,
                 stopping: watch::channel(false).0,
             }),
@@ -83,6 +90,11 @@ impl Homeserver {
 
     pub fn signing_key(&self) -> &SigningKey {
         &self.inner.signing_key
+    }
+
+    /// Our side of the federation: signed requests, peers' keys.
+    pub fn federation(&self) -> &Federation {
+        &self.inner.federation
     }
 
     pub fn now_ms(&self) -> u64 {

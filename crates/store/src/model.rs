@@ -65,6 +65,12 @@ pub struct EventWrite<'a> {
     pub state_after: &'a StateMap<EventId>,
     /// The room's forward extremities once this event is in.
     pub forward_extremities: &'a [EventId],
+    /// The room's current state once this event is in, when it is not
+    /// `state_after`: an event received on one branch of a fork leaves the
+    /// room with several extremities, and the current state is then the
+    /// resolution of all their states. `None` means `state_after` (a local
+    /// event, which always extends the only branch).
+    pub current_state: Option<&'a StateMap<EventId>>,
     /// An outlier is an event we hold without its place in the timeline
     /// (for example an auth event fetched from a peer); it is not shown to
     /// clients and does not change current state.

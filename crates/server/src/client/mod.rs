@@ -7,7 +7,7 @@ mod login;
 mod media;
 mod membership;
 mod messages;
-mod params;
+pub(crate) mod params;
 mod profile;
 mod register;
 mod rooms;

@@ -220,6 +220,7 @@ pub fn create_event(
         event: &event,
         state_after: &state_after,
         forward_extremities: &extremities_after,
+        current_state: None,
         outlier: false,
         transaction: new.transaction.as_ref(),
     })?;

@@ -238,3 +238,65 @@ pub fn redact(mut value: Value, keys: &[&str]) -> Value {
     }
     value
 }
+
+/// Several servers that know each other, for federation tests.
+impl TestServer {
+    /// Starts one server per name, each with every server (itself
+    /// included) in its `config.peers`: all listeners are bound first, so
+    /// every address is known before any configuration is built. Each
+    /// server's signing key comes from [`federation_seed`], so tests can
+    /// sign requests as any of them.
+    pub async fn start_federation(names: &[&str]) -> Vec<TestServer> {
+        let mut listeners = Vec::new();
+        for _ in names {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a port");
+            listeners.push(listener);
+        }
+        let addresses: Vec<std::net::SocketAddr> = listeners
+            .iter()
+            .map(|listener| listener.local_addr().expect("an address"))
+            .collect();
+        let peers: std::collections::BTreeMap<_, _> = names
+            .iter()
+            .zip(&addresses)
+            .map(|(name, address)| (name.parse().expect("a server name"), address.to_string()))
+            .collect();
+        let mut servers = Vec::new();
+        for ((name, listener), address) in names.iter().zip(listeners).zip(addresses) {
+            let temp = tempfile::tempdir().expect("a temporary directory");
+            let mut config = Config::new(
+                name.parse().expect("a server name"),
+                temp.path().to_path_buf(),
+                federation_seed(name),
+            );
+            config.peers = peers.clone();
+            let homeserver = Homeserver::open(config).expect("the store opens");
+            let (shutdown, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(lostfound_server::serve(listener, homeserver, async {
+                let _ = stopped.await;
+            }));
+            servers.push(Self {
+                base_url: format!("http://{address}"),
+                server_name: (*name).to_owned(),
+                client: reqwest::Client::new(),
+                data_dir: temp.path().to_path_buf(),
+                _temp: Some(temp),
+                shutdown: Some(shutdown),
+                task: Some(task),
+            });
+        }
+        servers
+    }
+}
+
+/// The signing key seed [`TestServer::start_federation`] gives the server
+/// `name`: different for every name, the same in every run.
+pub fn federation_seed(name: &str) -> [u8; 32] {
+    let mut seed = [0x5a; 32];
+    for (index, byte) in name.bytes().enumerate() {
+        seed[index % 32] ^= byte.rotate_left(index as u32 / 32);
+    }
+    seed
+}

@@ -61,7 +61,8 @@ pub(super) fn persist_event(
     let position = tx.last_insert_rowid();
     state::note_membership(&tx, event)?;
     if !write.outlier {
-        state::set_current_state(&tx, event.room_id(), write.state_after)?;
+        let current = write.current_state.unwrap_or(write.state_after);
+        state::set_current_state(&tx, event.room_id(), current)?;
         state::set_forward_extremities(&tx, event.room_id(), write.forward_extremities)?;
     }
     if let Some(key) = write.transaction {

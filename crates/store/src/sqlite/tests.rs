@@ -60,6 +60,7 @@ impl Chain {
             event,
             state_after: &state,
             forward_extremities: &extremities,
+            current_state: None,
             outlier: false,
             transaction: None,
         })?;

@@ -110,6 +110,7 @@ impl TestRoom {
                 event,
                 state_after: &self.state,
                 forward_extremities: &self.extremities,
+                current_state: None,
                 outlier: false,
                 transaction,
             })

@@ -110,6 +110,7 @@ fn an_outlier_is_stored_but_changes_nothing_a_client_sees() {
             event: &outlier,
             state_after: &outlier_state,
             forward_extremities: &[outlier.event_id().clone()],
+            current_state: None,
             outlier: true,
             transaction: None,
         })
@@ -163,6 +164,7 @@ fn persisting_an_event_again_changes_nothing() {
             event: &message,
             state_after: &Default::default(),
             forward_extremities: &[],
+            current_state: None,
             outlier: true,
             transaction: None,
         })
@@ -209,6 +211,7 @@ fn a_client_transaction_yields_one_event() {
         event: &duplicate,
         state_after: &room.state,
         forward_extremities: &[duplicate.event_id().clone()],
+        current_state: None,
         outlier: false,
         transaction: Some(&key),
     });
@@ -243,6 +246,7 @@ fn forward_extremities_are_replaced_and_sorted() {
             event: &right,
             state_after: &room.state,
             forward_extremities: &[both[1].clone(), both[0].clone()],
+            current_state: None,
             outlier: false,
             transaction: None,
         })
