@@ -103,6 +103,14 @@ pub trait Store: Send + Sync {
     /// the room state after it, the room's forward extremities, and the
     /// client transaction ID it answers. Returns its stream position.
     fn persist_event(&self, write: &EventWrite<'_>) -> Result<StreamPosition>;
+    /// Persists events fetched with backfill, oldest first, in one
+    /// transaction at *negative* positions below everything stored, so
+    /// that they sit before the timeline (`/messages` finds them when
+    /// scrolling back; `/sync`, which reads above its token, never sees
+    /// them as new). Current state and forward extremities are untouched.
+    /// A timeline event already held keeps its position; an outlier is
+    /// promoted into the timeline. Returns the positions, in order.
+    fn persist_backfilled_events(&self, writes: &[EventWrite<'_>]) -> Result<Vec<StreamPosition>>;
     fn event(&self, event_id: &EventId) -> Result<Option<StoredEvent>>;
     /// The event a client transaction already produced, if any.
     fn transaction_event(&self, key: &TransactionKey) -> Result<Option<EventId>>;
@@ -129,7 +137,8 @@ pub trait Store: Send + Sync {
         before: StreamPosition,
         limit: usize,
     ) -> Result<Vec<StoredEvent>>;
-    /// The highest stream position written so far (0 for an empty store).
+    /// The highest stream position written so far (0 for an empty store);
+    /// backfilled events, below zero, never move it.
     fn current_position(&self) -> Result<StreamPosition>;
 
     // --- media ------------------------------------------------------------

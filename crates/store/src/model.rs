@@ -6,7 +6,9 @@ use lostfound_protocol::state::StateMap;
 
 /// A position in the server's single stream of events: every persisted
 /// event gets the next one. `/sync` tokens and `/messages` pagination
-/// tokens are positions.
+/// tokens are positions. Events fetched with backfill (old history learnt
+/// late) get negative positions, below everything else, so they sit
+/// before the timeline rather than after it.
 pub type StreamPosition = i64;
 
 /// The ID of an entry in the federation outbox.

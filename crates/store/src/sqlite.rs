@@ -19,6 +19,7 @@
 //! | `accounts` | accounts, devices and access tokens, profiles |
 //! | `rooms` | rooms and aliases |
 //! | `events` | persisting an event with what changes with it; the timeline |
+//! | `backfilled` | history fetched from peers, at negative positions before the timeline |
 //! | `state` | state groups, current state, forward extremities, memberships |
 //! | `media` | uploads: checked names, file first, row second |
 //! | `files` | durable file writes: temporary name, fsync, rename, fsync directory |
@@ -34,6 +35,7 @@
 //! one, and SQLite never has to arbitrate between us and ourselves.
 
 mod accounts;
+mod backfilled;
 mod backup;
 mod connection;
 mod errors;
@@ -184,6 +186,9 @@ impl Store for SqliteStore {
 
     fn persist_event(&self, write: &EventWrite<'_>) -> Result<StreamPosition> {
         self.with_connection(|c| events::persist_event(c, write))
+    }
+    fn persist_backfilled_events(&self, writes: &[EventWrite<'_>]) -> Result<Vec<StreamPosition>> {
+        self.with_connection(|c| backfilled::persist_backfilled_events(c, writes))
     }
     fn event(&self, event_id: &EventId) -> Result<Option<StoredEvent>> {
         self.with_connection(|c| events::event(c, event_id))
