@@ -77,7 +77,16 @@ pub async fn serve(
         // Wake long-polling syncs, or the graceful shutdown waits them out.
         stopping.begin_shutdown();
     };
-    axum::serve(listener, app(homeserver))
+    // Delivers our events to other servers until the shutdown begins.
+    let sender = federation::sender::spawn_sender(homeserver.clone());
+    let sender_stop = homeserver.clone();
+    let served = axum::serve(listener, app(homeserver))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // Stop the sender (also when serving failed) and wait for it, so that a
+    // restarted server on the same data directory never runs beside its
+    // predecessor's sender.
+    sender_stop.begin_shutdown();
+    let _ = sender.await;
+    served
 }

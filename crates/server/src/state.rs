@@ -48,6 +48,9 @@ struct Inner {
     /// Becomes true when the server begins to shut down, so that long
     /// polls answer at once instead of holding the shutdown up.
     stopping: watch::Sender<bool>,
+    /// Rung when events are queued in the federation outbox, to wake the
+    /// sender (`federation::sender`).
+    sender_wakeups: tokio::sync::Notify,
 }
 
 impl Homeserver {
@@ -80,6 +83,7 @@ impl Homeserver {
                 federation,
                 newest,
                 stopping: watch::channel(false).0,
+                sender_wakeups: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -134,6 +138,18 @@ impl Homeserver {
     /// Tells long-running requests that the server is shutting down.
     pub fn begin_shutdown(&self) {
         self.inner.stopping.send_replace(true);
+    }
+
+    /// Wakes the federation sender: events were queued in the outbox.
+    /// Callable from any thread; a wake-up while the sender is busy is
+    /// remembered, not lost.
+    pub fn wake_sender(&self) {
+        self.inner.sender_wakeups.notify_one();
+    }
+
+    /// What the federation sender waits on (see [`Self::wake_sender`]).
+    pub fn sender_wakeups(&self) -> &tokio::sync::Notify {
+        &self.inner.sender_wakeups
     }
 
     /// Resolves once [`Self::begin_shutdown`] has been called.

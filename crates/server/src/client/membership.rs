@@ -6,11 +6,13 @@ use super::params::MatrixPath;
 use super::rooms::OptionalJson;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, MatrixJson};
+use crate::federation::serve::query::{parse_query, values};
 use crate::rooms::membership::{self, JoinTarget};
 use crate::state::Homeserver;
 use axum::Json;
 use axum::extract::State;
-use lostfound_protocol::ids::{RoomId, UserId};
+use axum::http::Uri;
+use lostfound_protocol::ids::{RoomId, ServerName, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -57,7 +59,8 @@ pub async fn join_room_by_id(
     OptionalJson(body): OptionalJson<ReasonRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let target = JoinTarget::Room(room_id);
-    let room_id = membership::join(&homeserver, target, user.user_id, body.reason).await?;
+    let room_id =
+        membership::join(&homeserver, target, user.user_id, body.reason, Vec::new()).await?;
     Ok(Json(json!({ "room_id": room_id })))
 }
 
@@ -65,15 +68,26 @@ pub async fn join_room_by_id(
 /// (<https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3joinroomidoralias>):
 /// the caller joins a room by ID or alias; answers `{"room_id"}`.
 ///
-/// The `via` and `server_name` query parameters (servers to join through)
-/// are accepted and ignored: they matter only for rooms on other servers,
-/// which need federation.
+/// The `via` and `server_name` query parameters (repeatable) name servers
+/// to join through: they matter only for a room this server does not hold,
+/// which it joins over federation through one of them.
 pub async fn join(
     State(homeserver): State<Homeserver>,
     user: Authenticated,
     MatrixPath(room_id_or_alias): MatrixPath<String>,
+    uri: Uri,
     OptionalJson(body): OptionalJson<ReasonRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let query = parse_query(uri.query().unwrap_or_default())
+        .map_err(|e| ApiError::invalid_param(e.to_string()))?;
+    let via = values(&query, "server_name")
+        .chain(values(&query, "via"))
+        .map(|server| {
+            server
+                .parse::<ServerName>()
+                .map_err(|e| ApiError::invalid_param(format!("invalid server {server:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let target = if room_id_or_alias.starts_with('#') {
         JoinTarget::Alias(
             room_id_or_alias
@@ -87,7 +101,7 @@ pub async fn join(
                 .map_err(|e| ApiError::invalid_param(format!("{e}")))?,
         )
     };
-    let room_id = membership::join(&homeserver, target, user.user_id, body.reason).await?;
+    let room_id = membership::join(&homeserver, target, user.user_id, body.reason, via).await?;
     Ok(Json(json!({ "room_id": room_id })))
 }
 

@@ -13,19 +13,29 @@
 //! | `routes` | every federation route, in one list ([`routes()`]) |
 //! | `serve` | what we answer peers: event, backfill, get_missing_events, state_ids, event_auth |
 //! | `receive` | the checks on receipt of a PDU, and filling the gaps it reveals |
+//! | `backfill` | fetching older history from peers when a client scrolls back past what we hold |
+//! | `join` | `make_join` / `send_join`: serving joiners, and joining rooms of other servers |
+//! | `invite` | `invite` (v2): receiving invites for our users, and inviting users of other servers |
+//! | `leave` | `make_leave` / `send_leave`: serving leavers, and declining invites to rooms we are not in |
+//! | `sender` | pushing our events to the servers in their rooms: the outbox, transactions, backoff |
 //!
 //! The contract between receiving PDUs and talking to peers is [`Peers`]:
 //! the receive pipeline asks it for keys and for events it lacks, and tests
 //! can answer with a fake federation.
 
 pub mod auth;
+pub mod backfill;
 pub mod client;
 pub mod directory;
+pub mod invite;
+pub mod join;
 pub mod keys;
+pub mod leave;
 mod peers;
 mod query;
 pub mod receive;
 mod routes;
+pub mod sender;
 pub mod serve;
 
 pub use peers::{Federation, encode};

@@ -58,7 +58,7 @@ impl Federation {
 
     /// Checks one signature of `server` on `event`: the first of its
     /// ed25519 signatures whose key we can obtain must verify.
-    async fn verify_server_signature(
+    pub(crate) async fn verify_server_signature(
         &self,
         event: &Pdu,
         server: &ServerName,

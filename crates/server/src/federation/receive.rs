@@ -74,7 +74,7 @@
 //! [`Pdu::from_json`]: lostfound_protocol::pdu::Pdu::from_json
 //! [`EventWrite::current_state`]: lostfound_store::EventWrite::current_state
 
-mod checks;
+pub(crate) mod checks;
 mod fetch;
 mod gaps;
 mod persist;
@@ -126,11 +126,9 @@ pub enum ReceiveError {
     /// Step 2: the signatures do not check out; the event is dropped.
     #[error("signature check failed, event dropped: {0}")]
     Signature(FederationError),
-    /// The room is not one we hold. Joining rooms over federation, and
-    /// receiving invites to them, come in a later step.
-    #[error(
-        "room {0} is not known to this server (joining over federation and receiving invites come later)"
-    )]
+    /// The room is not one we hold: a server joins a room
+    /// (`federation::join`) before it receives the room's events.
+    #[error("room {0} is not known to this server (it must join the room first)")]
     UnknownRoom(RoomId),
     #[error("room version {0:?} is not supported; this server implements room version 10 only")]
     UnsupportedRoomVersion(String),

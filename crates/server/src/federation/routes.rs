@@ -57,4 +57,25 @@ pub fn routes() -> Router<Homeserver> {
             "/_matrix/federation/v1/event_auth/{room_id}/{event_id}",
             get(serve::get_event_auth),
         )
+        // Joining rooms (`join`).
+        .route(
+            "/_matrix/federation/v1/make_join/{room_id}/{user_id}",
+            get(super::join::make_join),
+        )
+        .route(
+            "/_matrix/federation/v2/send_join/{room_id}/{event_id}",
+            axum::routing::put(super::join::send_join),
+        )
+        .route(
+            "/_matrix/federation/v2/invite/{room_id}/{event_id}",
+            axum::routing::put(super::invite::invite),
+        )
+        .route(
+            "/_matrix/federation/v1/make_leave/{room_id}/{user_id}",
+            get(super::leave::make_leave),
+        )
+        .route(
+            "/_matrix/federation/v2/send_leave/{room_id}/{event_id}",
+            axum::routing::put(super::leave::send_leave),
+        )
 }

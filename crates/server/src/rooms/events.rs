@@ -224,6 +224,10 @@ pub fn create_event(
         outlier: false,
         transaction: new.transaction.as_ref(),
     })?;
+    // Under the same write lock: see `federation::sender` on the crash window.
+    if crate::federation::sender::queue_local_event(store, homeserver, &event, &state_after)? > 0 {
+        homeserver.wake_sender();
+    }
     Ok(Created {
         event_id: event.event_id().clone(),
         position: Some(position),

@@ -49,14 +49,17 @@ pub enum RoomError {
     UnknownUser(UserId),
     #[error("{0}")]
     NotFound(String),
-    /// A room (or alias) this server does not hold, on another server:
-    /// joining it needs federation, which this server does not speak yet.
+    /// An alias of another server: resolving it needs a directory query
+    /// over federation, which this server does not make yet.
     #[error(
-        "{0} is not on this server; joining rooms of other servers needs federation, which arrives later"
+        "{0} is an alias of another server, which this server cannot resolve yet; join by room ID with ?server_name="
     )]
     RemoteRoom(String),
-    /// Inviting a user of another server needs federation too.
-    #[error("{0} is a user of another server; inviting them needs federation, which arrives later")]
+    /// A user of another server where only local users are supported
+    /// (the `invite` list of `createRoom`).
+    #[error(
+        "{0} is a user of another server; createRoom cannot invite them yet: invite them once the room exists"
+    )]
     RemoteUser(UserId),
     /// The event would be larger than the spec's 65,536-byte PDU limit.
     #[error("the event would be {0} bytes as canonical JSON; the limit is 65536")]

@@ -124,12 +124,14 @@ async fn unknown_and_remote_rooms_and_users() {
         "{answer}"
     );
     let room = alice.create_room(json!({})).await;
+    // The invite must reach tomesh.lab over federation, and this server
+    // knows no address for it.
     let (status, answer) = alice
         .membership(&room, "invite", json!({"user_id": "@dan:tomesh.lab"}))
         .await;
     assert_eq!(
         (status, &answer["errcode"]),
-        (StatusCode::FORBIDDEN, &json!("M_FORBIDDEN"))
+        (StatusCode::NOT_FOUND, &json!("M_NOT_FOUND"))
     );
     assert!(
         answer["error"]

@@ -115,6 +115,17 @@ pub fn invited_room(
     }
     let state = store.current_state(room_id)?;
     let mut events = Vec::new();
+    // An invite from another server to a room we do not hold: the inviting
+    // server sent the stripped state along (`federation::invite`).
+    if !state.contains_key(&slot("m.room.create", ""))
+        && let Some(Value::Array(sent)) = invite
+            .event
+            .json()
+            .get("unsigned")
+            .and_then(|u| u.get("invite_room_state"))
+    {
+        events.extend(sent.iter().cloned());
+    }
     for (event_type, state_key) in INVITE_STATE {
         if let Some(event_id) = state.get(&slot(event_type, state_key)) {
             events.push(stripped(&load_event(store, event_id)?.event));

@@ -1,7 +1,10 @@
 //! Pagination and sync tokens: a position in this server's event stream.
 //!
 //! Every event this server persists gets the next *stream position*, a
-//! number that only grows. A token `s42` means "just after position 42":
+//! number that only grows. (History fetched with backfill is the
+//! exception: it is placed *below* zero, before everything, so a
+//! `/messages` token may be negative.) A token `s42` means "just after
+//! position 42":
 //! `/sync?since=s42` returns what came after it, and `/messages?from=s42`
 //! pages from there. The spec calls tokens opaque; ours are readable on
 //! purpose, so a student can watch them move (and can see, after a server
@@ -18,11 +21,15 @@ pub struct StreamToken(pub StreamPosition);
 
 impl StreamToken {
     /// Parses `s<position>`; anything else is `M_INVALID_PARAM` naming the
-    /// parameter.
+    /// parameter. A position may be negative (`s-7`): backfilled history
+    /// sits below zero, and `/messages` pages into it.
     pub fn parse(parameter: &str, text: &str) -> Result<Self, ApiError> {
         text.strip_prefix('s')
-            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|digits| digits.parse().ok())
+            .filter(|number| {
+                let digits = number.strip_prefix('-').unwrap_or(number);
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+            .and_then(|number| number.parse().ok())
             .map(Self)
             .ok_or_else(|| {
                 ApiError::invalid_param(format!(
@@ -48,7 +55,17 @@ mod tests {
             StreamToken::parse("since", "s42").map(|t| t.to_string()),
             Ok("s42".to_owned())
         );
-        for bad in ["42", "s", "s-1", "s4x", "t42", "s99999999999999999999"] {
+        assert_eq!(StreamToken::parse("from", "s-7").map(|t| t.0), Ok(-7));
+        for bad in [
+            "42",
+            "s",
+            "s-",
+            "s--1",
+            "s+1",
+            "s4x",
+            "t42",
+            "s99999999999999999999",
+        ] {
             let error = StreamToken::parse("since", bad).expect_err(bad);
             assert_eq!(error.errcode, "M_INVALID_PARAM", "{bad}");
         }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// An event that passed steps 1–3.
 #[derive(Debug, Clone)]
-pub(super) struct Checked {
+pub(crate) struct Checked {
     pub pdu: Pdu,
     /// True when the content hash did not match and `pdu` is the redacted
     /// form of what we were sent.
@@ -21,7 +21,7 @@ pub(super) struct Checked {
 }
 
 /// Format, signatures, content hash.
-pub(super) async fn check_pdu<P: Peers>(peers: &P, raw: Value) -> Result<Checked, ReceiveError> {
+pub(crate) async fn check_pdu<P: Peers>(peers: &P, raw: Value) -> Result<Checked, ReceiveError> {
     // Step 1: canonical JSON, the size limit, the fields of a v10 event,
     // and its event ID, recomputed from its reference hash.
     let pdu = Pdu::from_json(raw)?;
