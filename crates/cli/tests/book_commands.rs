@@ -338,6 +338,11 @@ fn homeserver_chapter_commands_print_what_the_book_shows() {
 }
 
 #[test]
+fn federation_chapter_commands_print_what_the_book_shows() {
+    check_chapter("federation.md", 67);
+}
+
+#[test]
 fn dots_match_any_number_of_lines() {
     let expected: Vec<String> = ["a", "...", "c", "..."]
         .iter()
