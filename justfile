@@ -24,9 +24,10 @@ grade:
     @echo "There are no exercises to grade yet: the exercises and 'lostfound grade' arrive with a later issue (see exercises/README.md)."
     @exit 1
 
-# Throughput of the protocol core, release build; prints events per second.
+# Throughput of the protocol core, then of backfill between two servers
+# (BACKFILL_EVENTS, default 100,000); release build; prints events per second.
 bench:
-    cargo bench -p lostfound-protocol
+    cargo bench -p lostfound-protocol && cargo bench -p lostfound-server --bench backfill
 
 # Message sends/s, latency and memory of `lostfound serve` beside Synapse on
 # SQLite (installs Synapse into .venv; about two minutes; not part of CI).
