@@ -169,14 +169,28 @@ fn signing_key_seed(data_dir: &Path) -> Result<[u8; 32]> {
 /// Creates `path` with `contents`, readable and writable by its owner only
 /// (mode 0600 from the start, so the key is never readable by others, even
 /// for a moment), and fails rather than overwrite an existing file.
+///
+/// The key is written under a temporary name, flushed, and renamed into
+/// place (then the directory is flushed): a crash half way leaves no
+/// empty `signing.key` that would stop the server from starting again.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let temporary = path.with_extension("key.partial");
+    let _ = std::fs::remove_file(&temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
+    let mut file = options.open(&temporary)?;
     file.write_all(contents.as_bytes())?;
-    file.sync_all()
+    file.sync_all()?;
+    drop(file);
+    // `hard_link` fails if `path` exists, unlike `rename`: never overwrite.
+    std::fs::hard_link(&temporary, path)?;
+    std::fs::remove_file(&temporary)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// A future that completes on Ctrl-C (SIGINT) or SIGTERM (what `kill` and
