@@ -29,6 +29,26 @@ impl Clock for SystemClock {
     }
 }
 
+/// Where the random part of new room IDs comes from. The real server asks
+/// the operating system ([`SystemIds`]); the lab substitutes a seeded
+/// source so that room IDs, which every event of a room carries (and so
+/// its event IDs), are the same in every run. Access tokens, device IDs,
+/// media IDs and password salts never appear in events and stay random.
+pub trait IdSource: Send + Sync {
+    /// Fills `bytes` with random bytes, or says why it cannot.
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), String>;
+}
+
+/// The operating system's random source (`getrandom`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemIds;
+
+impl IdSource for SystemIds {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), String> {
+        getrandom::fill(bytes).map_err(|e| e.to_string())
+    }
+}
+
 /// One homeserver: its configuration, key, store and clock. Cheap to
 /// clone; clones share everything.
 #[derive(Clone)]
@@ -41,6 +61,7 @@ struct Inner {
     signing_key: SigningKey,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
     /// Talking to other servers: directory, signed client, key ring.
     federation: Federation,
     /// The newest stream position; `/sync` long-polls wait for it to move.
@@ -60,11 +81,22 @@ impl Homeserver {
         Self::new(config, Arc::new(store), Arc::new(SystemClock))
     }
 
-    /// A homeserver over any store and clock (the lab uses this).
+    /// A homeserver over any store and clock, with random room IDs.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        Self::with_ids(config, store, clock, Arc::new(SystemIds))
+    }
+
+    /// A homeserver over any store, clock and source of room IDs (the lab
+    /// uses this, with a virtual clock and seeded IDs).
+    pub fn with_ids(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
     ) -> Result<Self, StoreError> {
         let key_id = "ed25519:1"
             .parse()
@@ -80,6 +112,7 @@ impl Homeserver {
                 signing_key,
                 store,
                 clock,
+                ids,
                 federation,
                 newest,
                 stopping: watch::channel(false).0,
@@ -103,6 +136,11 @@ impl Homeserver {
 
     pub fn now_ms(&self) -> u64 {
         self.inner.clock.now_ms()
+    }
+
+    /// Where new room IDs get their random part.
+    pub fn ids(&self) -> &dyn IdSource {
+        self.inner.ids.as_ref()
     }
 
     /// Runs `operation` on the store on a blocking thread: SQLite calls

@@ -26,7 +26,7 @@ pub mod plan;
 pub use plan::{Planned, Preset};
 
 use super::events::{NewEvent, create_event, write_lock};
-use super::{RoomError, new_room_id, with_store};
+use super::{RoomError, new_room_id_from, with_store};
 use crate::state::Homeserver;
 use lostfound_protocol::JsonObject;
 use lostfound_protocol::ids::{RoomAlias, RoomId, UserId};
@@ -114,7 +114,7 @@ pub async fn create_room(
                 })?,
         ),
     };
-    let room_id = new_room_id(&server)?;
+    let room_id = new_room_id_from(&server, homeserver.ids())?;
 
     let writing = write_lock(homeserver).await;
     let server = homeserver.clone();

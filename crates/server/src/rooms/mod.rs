@@ -23,7 +23,7 @@ pub mod events;
 pub mod membership;
 pub mod state;
 
-use crate::state::Homeserver;
+use crate::state::{Homeserver, IdSource};
 use lostfound_protocol::auth::AuthFailure;
 use lostfound_protocol::ids::{EventId, RoomAlias, RoomId, ServerName, UserId};
 use lostfound_store::{Store, StoreError};
@@ -106,11 +106,17 @@ where
 /// servers join, the room lives on all of them equally, which is why it
 /// could outlive its creator's database in 2021.
 pub fn new_room_id(server: &ServerName) -> Result<RoomId, RoomError> {
+    new_room_id_from(server, &crate::state::SystemIds)
+}
+
+/// [`new_room_id`] with its randomness from `ids`: the lab passes a seeded
+/// source, so that a replayed scenario creates the same rooms.
+pub fn new_room_id_from(server: &ServerName, ids: &dyn IdSource) -> Result<RoomId, RoomError> {
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let mut opaque = String::with_capacity(18);
     while opaque.len() < 18 {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
+        ids.fill(&mut bytes)
             .map_err(|e| RoomError::Internal(format!("no randomness: {e}")))?;
         // 208 = 4 × 52: dropping larger bytes keeps every letter equally likely.
         let letters = bytes.iter().filter(|&&b| b < 208);
