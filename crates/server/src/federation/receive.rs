@@ -15,6 +15,14 @@
 //!
 //! 1. **Format** (`checks`): the JSON is a room v10 PDU ([`Pdu::from_json`]):
 //!    canonical numbers, size, fields, and a room we know. Otherwise: dropped.
+//!    Three more refusals come here, before any key, store or peer work:
+//!    at most [`checks::MAX_PREV_EVENTS`] parents and
+//!    [`checks::MAX_AUTH_EVENTS`] auth events (Synapse's limits, so one
+//!    event cannot order up unbounded work); no event at all for a room
+//!    created with `m.federate: false` (asking peers about its gaps would
+//!    leak it); and, once the signature checks out, no parent we hold
+//!    from *another* room (its state would pass for this room's, see
+//!    `persist::parent_in_another_room`): rejected.
 //! 2. **Signatures** (`checks`): the sender's server signed it
 //!    ([`Peers::verify_event_signatures`]). Otherwise: dropped, since anyone
 //!    could have written it.
@@ -85,7 +93,7 @@ use super::{FederationError, Peers};
 use crate::rooms::{RoomError, with_store};
 use crate::state::Homeserver;
 use lostfound_protocol::ids::{RoomId, ServerName};
-use lostfound_protocol::pdu::PduError;
+use lostfound_protocol::pdu::{Pdu, PduError};
 use lostfound_protocol::state_res::StateResError;
 use serde_json::Value;
 
@@ -130,6 +138,23 @@ pub enum ReceiveError {
     /// (`federation::join`) before it receives the room's events.
     #[error("room {0} is not known to this server (it must join the room first)")]
     UnknownRoom(RoomId),
+    /// The room was created with `m.federate: false`: it never takes
+    /// events from other servers (see `refuse_unfederated`).
+    #[error(
+        "room {0} is not federated (m.federate is false): it takes no events from other servers"
+    )]
+    UnfederatedRoom(RoomId),
+    /// The event names more `prev_events` or `auth_events` than we agree
+    /// to look at ([`checks::MAX_PREV_EVENTS`], [`checks::MAX_AUTH_EVENTS`],
+    /// Synapse's limits); dropped before any store or peer work.
+    #[error(
+        "the event has {count} {field}, more than the {limit} this server accepts (as Synapse does)"
+    )]
+    TooManyReferences {
+        field: &'static str,
+        count: usize,
+        limit: usize,
+    },
     #[error("room version {0:?} is not supported; this server implements room version 10 only")]
     UnsupportedRoomVersion(String),
     /// A peer could not give us what the checks need.
@@ -166,9 +191,12 @@ pub async fn receive_pdu<P: Peers>(
     origin: &ServerName,
     raw: Value,
 ) -> Result<Outcome, ReceiveError> {
-    let checked = checks::check_pdu(peers, raw).await?;
-    let room_id = checked.pdu.room_id().clone();
-    let event_id = checked.pdu.event_id().clone();
+    // Step 1, then the cheap refusals that need no key and no peer: an
+    // event we will not take should cost us as little as possible.
+    let pdu = Pdu::from_json(raw)?;
+    checks::check_reference_counts(&pdu)?;
+    let room_id = pdu.room_id().clone();
+    let event_id = pdu.event_id().clone();
     let room = {
         let room_id = room_id.clone();
         with_store(homeserver, move |store| Ok(store.room(&room_id)?)).await?
@@ -177,15 +205,27 @@ pub async fn receive_pdu<P: Peers>(
     if room.room_version != "10" {
         return Err(ReceiveError::UnsupportedRoomVersion(room.room_version));
     }
-    let known = {
-        let event_id = event_id.clone();
+    if !room.federate {
+        return refuse_unfederated(homeserver, &pdu);
+    }
+    // Steps 2 and 3.
+    let checked = checks::check_signed(peers, pdu).await?;
+    let (known, foreign_parent) = {
+        let event = checked.pdu.clone();
         with_store(homeserver, move |store| {
-            Ok(store.event(&event_id)?.is_some())
+            let known = store.event(event.event_id())?.is_some();
+            Ok((known, persist::parent_in_another_room(store, &event)?))
         })
         .await?
     };
     if known {
         return Ok(Outcome::AlreadyKnown);
+    }
+    // Before step 4: a parent from another room would make us fill "gaps"
+    // and compute "the state before" out of that other room's history.
+    if let Some(reason) = foreign_parent {
+        tracing::warn!(event = %event_id, %reason, "received PDU rejected");
+        return Ok(Outcome::Rejected(reason));
     }
 
     // Steps 4 and 5, the network part: gather everything the checks need.
@@ -213,4 +253,32 @@ pub async fn receive_pdu<P: Peers>(
         }
     }
     last
+}
+
+/// The answer to a PDU for a room created with `m.federate: false`.
+///
+/// Such a room lives on this server alone (see `federation::sender`,
+/// which never sends its events out, and `serve::access`, which never
+/// serves them). Auth rule 3 would reject a foreign sender's event too,
+/// but only at step 5, *after* gap filling: by then we would have sent the
+/// peer our forward extremities in `get_missing_events` and asked it for
+/// `state_ids`, telling a stranger about a room that promised its members
+/// to stay private. So the refusal comes first, before any peer is asked
+/// anything (not even for a signing key).
+///
+/// A foreign sender gets rule 3's verdict, as the auth rules would give
+/// it. An event of our own users cannot legitimately come from a peer at
+/// all (we never sent it out), so that is refused as an error.
+fn refuse_unfederated(homeserver: &Homeserver, pdu: &Pdu) -> Result<Outcome, ReceiveError> {
+    let home = &homeserver.config().server_name;
+    let sender_server = pdu.sender().server_name();
+    tracing::warn!(event = %pdu.event_id(), room = %pdu.room_id(), "PDU for an unfederated room refused");
+    if &sender_server == home {
+        return Err(ReceiveError::UnfederatedRoom(pdu.room_id().clone()));
+    }
+    Ok(Outcome::Rejected(format!(
+        "rejected by auth rule 3: room {} was created with m.federate false, so only users of {home} may take part, not {}; refused before any federation request",
+        pdu.room_id(),
+        pdu.sender()
+    )))
 }

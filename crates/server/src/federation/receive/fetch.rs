@@ -2,7 +2,7 @@
 //! `/event`, each answer checked (steps 1–3) like a pushed PDU, within
 //! the budgets of [`MISSING_EVENTS_LIMIT`] and [`MAX_FETCHED_EVENTS`].
 
-use super::checks::{Checked, check_pdu};
+use super::checks::{Checked, check_pdu, check_reference_counts};
 use super::{MAX_FETCHED_EVENTS, MISSING_EVENTS_LIMIT, ReceiveError};
 use crate::federation::Peers;
 use crate::rooms::with_store;
@@ -79,6 +79,11 @@ impl<'a, P: Peers> Fetcher<'a, P> {
                 Ok(checked) if checked.pdu.room_id() != self.room_id => {
                     tracing::warn!(event = %checked.pdu.event_id(), "missing event from another room, dropped");
                 }
+                // The same bound as on a pushed PDU: a gap's events go
+                // through steps 5–8 like it, so they may cost no more.
+                Ok(checked) if check_reference_counts(&checked.pdu).is_err() => {
+                    tracing::warn!(event = %checked.pdu.event_id(), "missing event with too many prev_events or auth_events, dropped");
+                }
                 Ok(checked) => {
                     if seen.insert(checked.pdu.event_id().clone())
                         && !self.is_stored(&checked.pdu).await?
@@ -125,6 +130,7 @@ impl<'a, P: Peers> Fetcher<'a, P> {
             .collect();
         self.fetch_all(&mut wanted).await?;
         let pdu_ids = ids.pdu_ids;
+        let room_id = self.room_id.clone();
         let fetched: HashMap<EventId, Pdu> = pdu_ids
             .iter()
             .filter_map(|id| self.fetched.get(id).map(|pdu| (id.clone(), pdu.clone())))
@@ -132,9 +138,17 @@ impl<'a, P: Peers> Fetcher<'a, P> {
         Ok(with_store(self.homeserver, move |store| {
             let mut state = StateMap::new();
             for id in pdu_ids {
+                // Fetched events were checked to be of this room
+                // (`fetch_one`); a stored one is kept only if it is too.
+                // A peer's `state_ids` may name an event of another room
+                // that we happen to hold: taking it would put that room's
+                // state (its members, its power levels) into this one's.
                 let event = match fetched.get(&id) {
                     Some(event) => Some(event.clone()),
-                    None => store.event(&id)?.map(|stored| stored.event),
+                    None => store
+                        .event(&id)?
+                        .map(|stored| stored.event)
+                        .filter(|event| event.room_id() == &room_id),
                 };
                 // A state ID we could not get, or naming a non-state event,
                 // is left out: the auth checks will say if it mattered.
@@ -192,8 +206,12 @@ impl<'a, P: Peers> Fetcher<'a, P> {
         match check_pdu(self.peers, raw).await {
             // The ID is the hash of the event: a peer cannot hand us
             // another event under the ID we asked for.
+            // It must also be of this room, and name no more auth events
+            // than a pushed PDU may (each would be fetched in turn).
             Ok(checked)
-                if checked.pdu.event_id() == event_id && checked.pdu.room_id() == self.room_id =>
+                if checked.pdu.event_id() == event_id
+                    && checked.pdu.room_id() == self.room_id
+                    && check_reference_counts(&checked.pdu).is_ok() =>
             {
                 Some(checked.pdu)
             }

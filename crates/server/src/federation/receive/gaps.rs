@@ -96,7 +96,7 @@ pub(super) async fn prepare<P: Peers>(
 }
 
 /// The parents of `timeline[index]` that are neither earlier in the
-/// timeline nor stored with a known state.
+/// timeline nor stored, in this room, with a known state.
 async fn lacking_parents(
     homeserver: &Homeserver,
     timeline: &[Checked],
@@ -113,10 +113,13 @@ async fn lacking_parents(
         .filter(|prev| !earlier.contains(prev))
         .cloned()
         .collect();
+    let room_id = timeline[index].pdu.room_id().clone();
     Ok(with_store(homeserver, move |store| {
         let mut lacking = Vec::new();
         for prev in candidates {
-            if !super::persist::state_is_known(store, &prev)? {
+            // A parent held in another room is not a known parent here
+            // (see `persist::parent_in_another_room`).
+            if !super::persist::state_is_known(store, &room_id, &prev)? {
                 lacking.push(prev);
             }
         }

@@ -24,7 +24,7 @@ use crate::rooms::events::WriteLock;
 use lostfound_protocol::auth::{
     AuthFailure, auth_types_for_event, check_auth_events, check_auth_rules,
 };
-use lostfound_protocol::ids::EventId;
+use lostfound_protocol::ids::{EventId, RoomId};
 use lostfound_protocol::pdu::Pdu;
 use lostfound_protocol::state::{StateMap, slot, slot_of};
 use lostfound_store::{EventWrite, Store, StoreError, StreamPosition};
@@ -56,13 +56,61 @@ pub(super) fn apply(store: &dyn Store, plan: Plan, _writing: &WriteLock) -> Resu
     results
 }
 
-/// Whether we hold `event_id` together with the state after it. Outliers
-/// fetched for their own sake are stored with an empty state (see the
-/// module docs of `receive`); no real room state lacks the create event.
-pub(super) fn state_is_known(store: &dyn Store, event_id: &EventId) -> Result<bool, StoreError> {
-    Ok(store
-        .state_after(event_id)?
-        .is_some_and(|state| state.contains_key(&slot("m.room.create", ""))))
+/// Whether we hold `event_id`, *as an event of `room_id`*, together with
+/// the state after it. Outliers fetched for their own sake are stored with
+/// an empty state (see the module docs of `receive`); no real room state
+/// lacks the create event.
+///
+/// The room matters because event IDs are global: the store answers for
+/// any room. The state after an event of another room is that room's
+/// state, and taken as "the state before" an event here it would carry
+/// the other room's members and power levels into this one. An event of
+/// another room is therefore never a parent whose state we know.
+pub(super) fn state_is_known(
+    store: &dyn Store,
+    room_id: &RoomId,
+    event_id: &EventId,
+) -> Result<bool, StoreError> {
+    let in_room = store
+        .event(event_id)?
+        .is_some_and(|stored| stored.event.room_id() == room_id);
+    Ok(in_room
+        && store
+            .state_after(event_id)?
+            .is_some_and(|state| state.contains_key(&slot("m.room.create", ""))))
+}
+
+/// The reason to reject `event` if one of its `prev_events` is an event we
+/// hold in *another* room; `None` if every parent we hold is in its room.
+///
+/// The attack: a server with a member in room X sends, in X, an event
+/// whose `prev_events` name an event of room Z that we also hold. Without
+/// this check the parent looks known, so no gap is filled, and the state
+/// before the new event is the state after Z's event: Z's create event,
+/// members and power levels. The auth rules pass against it (the attacker
+/// picks a Z where it may speak), and state resolution then merges Z's
+/// state into X's current state, where it locks X's own users out.
+///
+/// A room's graph never crosses rooms, so such an event is not a subtle
+/// fork but a forgery: rejected, like an auth event from another room
+/// (auth rule 2.5). Parents we do not hold are left to the gap filling,
+/// which only ever asks for and keeps events of this room.
+pub(super) fn parent_in_another_room(
+    store: &dyn Store,
+    event: &Pdu,
+) -> Result<Option<String>, StoreError> {
+    for prev in event.prev_events() {
+        if let Some(stored) = store.event(prev)?
+            && stored.event.room_id() != event.room_id()
+        {
+            return Ok(Some(format!(
+                "prev_event {prev} belongs to room {}, not {}; an event's parents must be in its own room",
+                stored.event.room_id(),
+                event.room_id()
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// An auth event or a piece of state at a gap: checked against its own
@@ -112,7 +160,12 @@ fn receive_one(
     if let Err(failure) = authorise(event, &auth_events) {
         return Ok((Outcome::Rejected(failure.to_string()), None));
     }
-    // Step 6: the state where the event claims to stand.
+    // Step 6: the state where the event claims to stand, which must be in
+    // this room (`receive_pdu` checked the received event already; this
+    // covers the events of a gap too, and anything stored since).
+    if let Some(reason) = parent_in_another_room(store, event)? {
+        return Ok((Outcome::Rejected(reason), None));
+    }
     let state_before = match given_state {
         Some(state) => state.clone(),
         None => state_before(store, event)?,
@@ -185,7 +238,7 @@ fn receive_one(
 fn state_before(store: &dyn Store, event: &Pdu) -> Result<StateMap<EventId>, ReceiveError> {
     let mut sets = Vec::new();
     for prev in event.prev_events() {
-        if state_is_known(store, prev)?
+        if state_is_known(store, event.room_id(), prev)?
             && let Some(state) = store.state_after(prev)?
         {
             sets.push(state);
@@ -211,9 +264,17 @@ fn check_against(
     let mut events = StateMap::new();
     for slot in auth_types_for_event(event) {
         if let Some(event_id) = state.get(&slot) {
-            let stored = store.event(event_id)?.ok_or_else(|| {
-                ReceiveError::StateUnknown(format!("state names {event_id}, which is not stored"))
-            })?;
+            // A state map names events of its own room only; one that does
+            // not would let another room's events decide this one's rules.
+            let stored = store
+                .event(event_id)?
+                .filter(|stored| stored.event.room_id() == event.room_id())
+                .ok_or_else(|| {
+                    ReceiveError::StateUnknown(format!(
+                        "state names {event_id}, which is not stored in room {}",
+                        event.room_id()
+                    ))
+                })?;
             events.insert(slot, stored.event);
         }
     }

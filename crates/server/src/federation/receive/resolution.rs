@@ -34,7 +34,12 @@ pub(super) fn resolve_states(
         if events.contains_key(&event_id) {
             continue;
         }
-        if let Some(stored) = store.event(&event_id)? {
+        // Only events of the room being resolved: a state set or an auth
+        // chain that reached into another room would let that room's
+        // events weigh in here. Left out, they make `resolve` fail loudly.
+        if let Some(stored) = store.event(&event_id)?
+            && stored.event.room_id() == pending.room_id()
+        {
             to_load.extend(stored.event.auth_events().iter().cloned());
             events.insert(event_id, stored.event);
         }

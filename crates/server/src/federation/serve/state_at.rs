@@ -39,6 +39,17 @@ pub fn state_before(
     }
     let mut parent_states = Vec::new();
     for prev in event.prev_events() {
+        // Only a parent in this room: the state after an event of another
+        // room is that room's state, and serving it as this room's would
+        // hand a peer another room's members and power levels. (The
+        // receiving side rejects such events; this guards what was stored
+        // before it did, and the store, which answers for any room.)
+        let in_room = store
+            .event(prev)?
+            .is_some_and(|parent| parent.event.room_id() == room_id);
+        if !in_room {
+            return Err(unknown());
+        }
         parent_states.push(store.state_after(prev)?.ok_or_else(unknown)?);
     }
     match parent_states.as_slice() {
