@@ -352,3 +352,127 @@ async fn an_unfederated_room_never_backfills() {
     assert_eq!(seen.len(), B_HOLDS, "only what b.lab holds");
     assert_eq!(backfills.load(Ordering::SeqCst), 0);
 }
+
+const MALLORY: &str = "@mallory:a.lab";
+
+/// Alice's public room: Mallory joins, talks, and is banned; Bob joins and
+/// two messages follow. Returns the room, Mallory's join and the two
+/// messages.
+fn mallory_banned() -> (TestRoom, EventId, [EventId; 2]) {
+    let mut room = TestRoom::public(ALICE, true);
+    let join = room.state(
+        MALLORY,
+        "m.room.member",
+        MALLORY,
+        json!({"membership": "join"}),
+    );
+    room.message(MALLORY, "hello");
+    room.state(
+        ALICE,
+        "m.room.member",
+        MALLORY,
+        json!({"membership": "ban"}),
+    );
+    room.state(BOB, "m.room.member", BOB, json!({"membership": "join"}));
+    let first = room.message(ALICE, "after the ban 1");
+    let second = room.message(ALICE, "after the ban 2");
+    (
+        room,
+        join.event_id().clone(),
+        [first.event_id().clone(), second.event_id().clone()],
+    )
+}
+
+/// The reviewer's attack: after his ban, Mallory forges a message with two
+/// `prev_events` (so that no single parent gives its state) and cites his
+/// old join as auth event. Its own auth events allow it; the state before
+/// it, resolved from both parents, holds the ban. It must not reach Bob.
+#[tokio::test]
+async fn a_banned_users_forgery_with_two_parents_is_not_shown() {
+    let (mut room, join, parents) = mallory_banned();
+    let body = json!({"msgtype": "m.text", "body": "forged after my ban"});
+    let forged = room
+        .send_citing(&parents, &[join], MALLORY, "m.room.message", None, body)
+        .event_id()
+        .clone();
+    for n in 1..=5 {
+        room.message(ALICE, &format!("later {n}"));
+    }
+    let (_a, b, _backfills) = start(&room).await;
+
+    let seen = scroll_back(&b, &room).await;
+
+    assert!(!seen.contains(&forged), "the forgery was shown: {seen:?}");
+    let mut expected: Vec<EventId> = room
+        .order
+        .iter()
+        .filter(|id| **id != forged)
+        .cloned()
+        .collect();
+    expected.reverse();
+    assert_eq!(seen, expected, "everything but the forgery, each once");
+}
+
+/// The same forgery, one of whose parents exists nowhere: the state before
+/// it cannot be known at all. It fails the room's current state (Mallory
+/// is banned), so it is kept as an outlier, out of every timeline; the
+/// honest messages after it are still shown.
+#[tokio::test]
+async fn a_forgery_of_unknown_state_is_kept_out_of_the_timeline() {
+    let (mut room, join, [_, parent]) = mallory_banned();
+    let key = room::key_of("a.lab");
+    let nowhere = PduBuilder::new(
+        room.room_id.clone(),
+        ALICE.parse().unwrap(),
+        "m.room.message",
+        json!({"msgtype": "m.text", "body": "never sent"}),
+    )
+    .prev_events([parent.clone()])
+    .depth(room.event(&parent).depth() + 1)
+    .origin_server_ts(1)
+    .sign(&key)
+    .unwrap()
+    .event_id()
+    .clone();
+    let honest_join = room.event(&join).clone();
+    let forged = PduBuilder::new(
+        room.room_id.clone(),
+        MALLORY.parse().unwrap(),
+        "m.room.message",
+        json!({"msgtype": "m.text", "body": "forged after my ban"}),
+    )
+    .prev_events([parent.clone(), nowhere])
+    .auth_events(
+        honest_join
+            .auth_events()
+            .iter()
+            .filter(|id| room.event(id).event_type() != "m.room.join_rules")
+            .cloned()
+            .chain([join]),
+    )
+    .depth(room.event(&parent).depth() + 2)
+    .origin_server_ts(room.event(&parent).origin_server_ts() + 1)
+    .sign(&key)
+    .unwrap();
+    let forged_id = forged.event_id().clone();
+    let state = room.state_after[&parent].clone();
+    room.state_before.insert(forged_id.clone(), state.clone());
+    room.state_after.insert(forged_id.clone(), state);
+    room.events.insert(forged_id.clone(), forged);
+    room.order.push(forged_id.clone());
+    for n in 1..=5 {
+        room.message(ALICE, &format!("later {n}"));
+    }
+    let (_a, b, _backfills) = start(&room).await;
+
+    let seen = scroll_back(&b, &room).await;
+
+    assert!(
+        !seen.contains(&forged_id),
+        "the forgery was shown: {seen:?}"
+    );
+    for n in 1..=5 {
+        let later = &room.order[room.order.len() - n];
+        assert!(seen.contains(later), "honest message {later} missing");
+    }
+}

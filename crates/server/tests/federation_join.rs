@@ -293,3 +293,52 @@ async fn a_server_whose_last_user_left_rejoins_through_a_resident_server() {
     assert_eq!(joined_members(&alice, &room_id).await, both);
     assert_eq!(joined_members(&bob, &room_id).await, both);
 }
+
+/// A server whose users have all left no longer follows the room: its
+/// extremities and state are frozen at its last user's departure. It must
+/// not propose a join template built on them (the joiner would land on a
+/// stale branch); like Synapse it answers 404 `M_NOT_FOUND`, and the
+/// joiner asks a server still in the room.
+#[tokio::test]
+async fn make_join_is_refused_by_a_server_with_no_joined_user() {
+    let servers = TestServer::start_federation(&["a.lab", "b.lab"]).await;
+    let alice = User::register(&servers[0], "alice").await;
+    let bob = User::register(&servers[1], "bob").await;
+    let room_id = alice.create_room(json!({"preset": "public_chat"})).await;
+    let join_path = format!("/_matrix/client/v3/join/{room_id}?server_name=a.lab");
+    let (status, answer) = bob.post(&join_path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let make_join = |user_id: &str| {
+        format!(
+            "/_matrix/federation/v1/make_join/{}/{}?ver=10",
+            lostfound_server::federation::encode(&room_id),
+            lostfound_server::federation::encode(user_id)
+        )
+    };
+    let as_b = signing_as("b.lab", &servers);
+    let (a, b) = (name("a.lab"), name("b.lab"));
+    as_b.get_json(&a, &make_join("@bobby:b.lab"))
+        .await
+        .expect("a template while alice is joined");
+
+    let (status, answer) = alice.membership(&room_id, "leave", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    match as_b.get_json(&a, &make_join("@bobby:b.lab")).await {
+        Err(FederationError::Refused {
+            status, errcode, ..
+        }) => assert_eq!((status, errcode.as_str()), (404, "M_NOT_FOUND")),
+        other => panic!("expected a 404 refusal, got {other:?}"),
+    }
+    // b.lab, where Bob is still joined, goes on proposing templates.
+    let as_a = signing_as("a.lab", &servers);
+    eventually("b.lab learns that alice left", || async {
+        joined_members(&bob, &room_id).await == set(&["@bob:b.lab"])
+    })
+    .await;
+    let answer = as_a
+        .get_json(&b, &make_join("@alice:a.lab"))
+        .await
+        .expect("a template from the server still in the room");
+    assert_eq!(answer["event"]["content"]["membership"], "join");
+}

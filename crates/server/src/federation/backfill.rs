@@ -25,22 +25,27 @@
 //!    [`super::receive`]; a forged event is dropped like a forged push.
 //! 4. In topological order (oldest first), each event must pass the auth
 //!    rules against its own `auth_events` (found in the store or earlier in
-//!    the batch), and, when we know it, the state before it. A failure is a
-//!    rejection: the event is not stored.
+//!    the batch, in this room only), and against the state before it,
+//!    computed from its parents (resolved with state resolution v2 when
+//!    there are several). A failure is a rejection: the event is not
+//!    stored. When the state before it cannot be known (a parent we lack),
+//!    the room's current state stands in; an event failing that is stored
+//!    as an outlier, out of the timeline (see `persist`).
 //! 5. The survivors are stored in one write *before* everything already in
 //!    the timeline, at negative stream positions
 //!    ([`Store::persist_backfilled_events`]), so `/sync` never shows them
 //!    as new; outliers among them (state fetched earlier) are promoted into
 //!    the timeline.
 //!
-//! Backfilled history is not checked against the room's current state:
-//! soft failure protects *now* from stale events, and history is stale by
-//! definition. Its state after each event is known when its parent's is
-//! (a message keeps it, a state event adds itself); for the oldest events
-//! of a batch, or a merge of several parents, it is stored as unknown
-//! (empty, as for outliers) rather than guessed, which costs nothing for
-//! reading history and leaves the checks of later events to their auth
-//! events.
+//! Backfilled history is not held to the room's current state when the
+//! state before it is known: soft failure protects *now* from stale
+//! events, and history is stale by definition. Its state after each event
+//! is known when its parents' are (a message keeps it, a state event adds
+//! itself). For the oldest events of a batch, whose parents we lack, it is
+//! stored as unknown (empty, as for outliers) rather than guessed; such an
+//! event enters the timeline only if the current state allows it, because
+//! its own `auth_events`, chosen by its sender, prove nothing on their own
+//! (a banned user can cite the join he once had).
 //!
 //! **Bounded work.** One request per `/messages` call, at most
 //! [`MAX_BACKFILL_EVENTS`] events, at most [`MAX_SERVERS_TRIED`] servers.

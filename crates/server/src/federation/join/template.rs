@@ -13,6 +13,15 @@
 //! exactly as for a local one: a join the room would reject (an invite-only
 //! room, a banned user) is refused now, naming the rule, instead of after a
 //! signed round trip.
+//!
+//! And we propose templates only while **one of our own users is joined**
+//! to the room. A server whose users have all left stops receiving the
+//! room's events: its forward extremities and current state freeze at the
+//! moment it left. A template built on them would place the joiner on that
+//! stale branch, citing a state that may long have changed (a ban, a new
+//! join rule), and the joiner would learn the room from a server that no
+//! longer knows it. Like Synapse, we answer 404 `M_NOT_FOUND` instead, so
+//! the joiner asks another resident server.
 
 use crate::error::ApiError;
 use crate::rooms::RoomError;
@@ -34,6 +43,13 @@ pub fn member_template(
     user: &UserId,
     membership: &str,
 ) -> Result<Value, ApiError> {
+    if !has_joined_local_user(store, homeserver, room_id)? {
+        return Err(RoomError::NotFound(format!(
+            "this server is not in room {room_id}: none of its users is joined to it, \
+             so it cannot propose the room's current position; ask another server"
+        ))
+        .into());
+    }
     let content = json!({ "membership": membership });
     let event = build_member_event(store, homeserver, room_id, user, user, content)?;
     // The joiner signs; our hashes and signature would only be overwritten.
@@ -42,6 +58,32 @@ pub fn member_template(
         template.remove(key);
     }
     Ok(Value::Object(template))
+}
+
+/// Whether one of our users is joined to `room_id` in its current state:
+/// only then do we receive its new events and know where it stands now.
+fn has_joined_local_user(
+    store: &dyn Store,
+    homeserver: &Homeserver,
+    room_id: &RoomId,
+) -> Result<bool, RoomError> {
+    let ours = &homeserver.config().server_name;
+    for ((event_type, state_key), event_id) in store.current_state(room_id)? {
+        if event_type != "m.room.member" {
+            continue;
+        }
+        let local = state_key
+            .parse::<UserId>()
+            .is_ok_and(|user| user.server_name() == *ours);
+        if local
+            && store
+                .event(&event_id)?
+                .is_some_and(|member| member.event.membership() == Some("join"))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// An `m.room.member` event by `sender` about `target`, placed after the

@@ -10,20 +10,32 @@
 //!    can legitimately hold it. That is exactly why such rooms were lost
 //!    for good in 2021: there was nowhere to heal them from. Serving them
 //!    here would break the promise their creators were made.
-//! 2. **The asking server must have a member in the room**: at least one
-//!    of its users has a `join`, `invite` or `leave` membership in the
-//!    room's current state. A server whose users were never there (or were
-//!    only banned) learns nothing. This is a simplification of the spec's
-//!    history visibility, which would check each event against the
-//!    membership *at that event*: our rooms use `shared` visibility, and
-//!    a server that is or was in the room may read its history.
+//! 2. **The asking server must have a member in the room now**: at least
+//!    one of its users has a `join` or `invite` membership in the room's
+//!    current state. A server whose users were never there, were banned,
+//!    or have all left (a kick is a `leave` too) learns nothing, and in
+//!    particular none of the events sent after they went: reading rights
+//!    end with the membership, as they do for a client.
+//!
+//! This is a simplification of the spec's history visibility, which would
+//! check each event against the membership *at that event*. Our rooms use
+//! `shared` visibility: a current member may read the whole history, from
+//! before it joined too. An invitee's server is let in as well: the invite
+//! flow itself needs only the stripped state sent with the invite, but
+//! under `shared` (and `invited`) visibility an invited user may read the
+//! history once joined, so letting its server fetch it a little earlier
+//! reveals nothing more. A departed member's server, on the other hand,
+//! would under the spec see at most the events up to its departure; we
+//! cannot serve "history up to here" per event yet, so we serve it nothing.
 
 use super::ServeError;
 use lostfound_protocol::ids::{RoomId, ServerName, UserId};
 use lostfound_store::Store;
 
-/// The memberships that let a server read a room.
-const READING_MEMBERSHIPS: [&str; 3] = ["join", "invite", "leave"];
+/// The memberships that let a server read a room: current ones only. Not
+/// `leave` (left or kicked), not `ban`, not `knock` (asking is not being
+/// admitted).
+const READING_MEMBERSHIPS: [&str; 2] = ["join", "invite"];
 
 /// Checks that `origin` may read `room_id`; see the module docs.
 pub fn check_origin_may_read(

@@ -14,7 +14,7 @@ fn status(result: Result<(), ServeError>) -> StatusCode {
 }
 
 #[test]
-fn a_server_reads_a_room_while_it_has_an_invited_joined_or_departed_member() {
+fn a_server_reads_a_room_while_it_has_an_invited_or_joined_member() {
     let (_dir, store) = new_store();
     let mut room = TestRoom::create(&store, "club", true);
     let b = server("b.lab");
@@ -35,14 +35,37 @@ fn a_server_reads_a_room_while_it_has_an_invited_joined_or_departed_member() {
     room.member(&store, &bob, &bob, "leave");
     assert_eq!(
         check(&b),
-        StatusCode::OK,
-        "a former member may read the history"
+        StatusCode::FORBIDDEN,
+        "a server whose users all left reads nothing more"
     );
     // A banned user gives its server no right to read; nor does another
     // server's membership.
     room.member(&store, &alice(), &bob, "ban");
     assert_eq!(check(&b), StatusCode::FORBIDDEN);
     assert_eq!(check(&server("c.lab")), StatusCode::FORBIDDEN);
+}
+
+#[test]
+fn a_kicked_server_is_refused() {
+    let (_dir, store) = new_store();
+    let mut room = TestRoom::create(&store, "club", true);
+    let b = server("b.lab");
+    let bob = user("@bob:b.lab");
+    room.member(&store, &alice(), &bob, "invite");
+    room.member(&store, &bob, &bob, "join");
+    assert_eq!(
+        status(check_origin_may_read(&store, &room.room_id, &b)),
+        StatusCode::OK
+    );
+
+    // A kick is a `leave` sent by someone else.
+    room.member(&store, &alice(), &bob, "leave");
+    let kicked = check_origin_may_read(&store, &room.room_id, &b);
+    assert!(
+        matches!(kicked, Err(ServeError::NotInRoom { .. })),
+        "{kicked:?}"
+    );
+    assert_eq!(status(kicked), StatusCode::FORBIDDEN);
 }
 
 #[test]
