@@ -42,6 +42,15 @@ pub enum ServerKeysError {
     BadSignature(SignatureError),
 }
 
+/// The longest a peer's keys are trusted after we fetched them, whatever
+/// `valid_until_ts` it announces: 7 days, the spec's rule for room
+/// versions 5 and later
+/// (<https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period>).
+/// Without the cap a server could publish `valid_until_ts` far in the
+/// future and, should its key leak, the stolen key would be trusted by
+/// everyone who cached it for as long as the thief likes.
+pub const MAX_KEY_VALIDITY_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
 /// A retired key: valid for events signed before `expired_ts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OldVerifyKey {
@@ -81,6 +90,10 @@ impl ServerKeys {
     /// Checks a document fetched from `expected`: it names `expected`, it
     /// has not expired at `now_ms`, and every signature it carries from
     /// `expected` under a key it lists verifies (at least one must).
+    ///
+    /// The effective `valid_until_ts` is capped at `now_ms` +
+    /// [`MAX_KEY_VALIDITY_MS`]: the document still verifies with the value
+    /// it signed, but we refetch within a week at the latest.
     pub fn from_document(
         document: &Value,
         expected: &ServerName,
@@ -126,7 +139,7 @@ impl ServerKeys {
             server_name: expected.clone(),
             verify_keys,
             old_verify_keys,
-            valid_until_ts,
+            valid_until_ts: valid_until_ts.min(now_ms.saturating_add(MAX_KEY_VALIDITY_MS)),
         };
         keys.check_self_signature(object)?;
         Ok(keys)

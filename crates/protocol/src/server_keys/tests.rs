@@ -110,3 +110,17 @@ fn old_keys_verify_only_events_signed_before_they_expired() {
     assert_eq!(keys.event_key(&old_id, NOW), None);
     assert_eq!(keys.request_key(&old_id), None);
 }
+
+#[test]
+fn a_key_validity_far_in_the_future_is_capped_at_seven_days() {
+    // A year of validity, honestly signed: the document verifies, but we
+    // trust its keys for a week at most after fetching them.
+    let far = Value::Object(signed_key_document(&key("a.lab", 1), NOW + 365 * DAY).unwrap());
+    let keys = ServerKeys::from_document(&far, &name("a.lab"), NOW).unwrap();
+    assert_eq!(keys.valid_until_ts, NOW + 7 * DAY);
+    assert_eq!(MAX_KEY_VALIDITY_MS, 7 * DAY);
+
+    // A shorter validity is kept as announced.
+    let short = ServerKeys::from_document(&document("a.lab", 1), &name("a.lab"), NOW).unwrap();
+    assert_eq!(short.valid_until_ts, NOW + DAY);
+}

@@ -11,7 +11,12 @@
 //!    signature as if it named us);
 //! 3. reads the body and parses it as JSON (none for a GET);
 //! 4. fetches the origin's key through the key ring (from the origin
-//!    itself, via the directory);
+//!    itself, via the directory). Anyone can send us a header naming any
+//!    server in our directory and a made-up `key=`, before proving
+//!    anything; the key ring therefore fetches a server's keys at most
+//!    once per [`super::keys::REFETCH_INTERVAL_MS`], so such requests
+//!    cannot make us hammer a third party (an unknown key ID within that
+//!    time is simply refused);
 //! 5. checks the signature over `{method, uri, origin, destination,
 //!    content}`, with `uri` the path and query exactly as they arrived.
 //!

@@ -22,6 +22,25 @@ use std::time::Duration;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for a whole answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer we read from most endpoints: 1 MiB. A key
+/// document, an event, a query answer or a transaction result is a few
+/// kilobytes; reading whatever a peer sends into memory would let one
+/// hostile or broken peer exhaust ours with a single endless answer.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// The largest answer we read from the endpoints that return a room's
+/// state or history in bulk (`send_join`, `state`, `state_ids`,
+/// `backfill`, `get_missing_events`, `event_auth`): 64 MiB, room for the
+/// state of a large room.
+pub const MAX_BULK_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+/// The path segments of the endpoints allowed [`MAX_BULK_ANSWER_BYTES`].
+const BULK_ENDPOINTS: [&str; 6] = [
+    "/send_join/",
+    "/state/",
+    "/state_ids/",
+    "/backfill/",
+    "/get_missing_events/",
+    "/event_auth/",
+];
 /// The most of an error body we quote back in a message.
 const QUOTE_LIMIT: usize = 200;
 
@@ -74,7 +93,7 @@ impl FederationClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        self.answer(destination, request).await
+        self.answer(destination, request, answer_limit(path)).await
     }
 
     pub async fn get_json(
@@ -114,13 +133,16 @@ impl FederationClient {
         path: &str,
     ) -> Result<Value, FederationError> {
         let url = format!("{}{path}", self.directory.base_url(destination)?);
-        self.answer(destination, self.http.get(url)).await
+        self.answer(destination, self.http.get(url), answer_limit(path))
+            .await
     }
 
+    /// Sends `request` and reads its answer, at most `limit` bytes of it.
     async fn answer(
         &self,
         server: &ServerName,
         request: reqwest::RequestBuilder,
+        limit: usize,
     ) -> Result<Value, FederationError> {
         let unreachable = |error: reqwest::Error| FederationError::Unreachable {
             server: server.clone(),
@@ -128,7 +150,7 @@ impl FederationClient {
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(unreachable)?;
+        let bytes = read_limited(server, response, limit).await?;
         let json = serde_json::from_slice::<Value>(&bytes);
         if status.is_success() {
             return json.map_err(|e| FederationError::BadResponse {
@@ -150,6 +172,55 @@ impl FederationClient {
             message: field("error").unwrap_or_else(|| quote(&bytes)),
         })
     }
+}
+
+/// The limit for an answer from `path` (path and query as sent).
+fn answer_limit(path: &str) -> usize {
+    let path = path.split('?').next().unwrap_or(path);
+    if BULK_ENDPOINTS
+        .iter()
+        .any(|endpoint| path.contains(endpoint))
+    {
+        MAX_BULK_ANSWER_BYTES
+    } else {
+        MAX_ANSWER_BYTES
+    }
+}
+
+/// Reads `response`'s body chunk by chunk, failing as soon as it passes
+/// `limit` bytes (or announces more in `Content-Length`, before reading
+/// any): memory use is bounded by the limit, whatever the peer sends.
+async fn read_limited(
+    server: &ServerName,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, FederationError> {
+    let too_large = || FederationError::BadResponse {
+        server: server.clone(),
+        reason: format!("answer larger than {limit} bytes"),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) =
+        response
+            .chunk()
+            .await
+            .map_err(|error| FederationError::Unreachable {
+                server: server.clone(),
+                reason: error.to_string(),
+            })?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// The start of a non-JSON error body, for the error message.

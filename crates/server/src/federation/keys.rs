@@ -10,7 +10,10 @@
 //! right name, not expired) and kept in memory until their `valid_until_ts`.
 //! A restart forgets them; they are fetched again on first use.
 //! A key ID the cache lacks triggers a fresh fetch (the peer may have
-//! rotated its key); real servers rate-limit such fetches, we do not.
+//! rotated its key), but at most once per [`REFETCH_INTERVAL_MS`] per
+//! server: key IDs come from whoever writes the request or event, and must
+//! not let them make us fetch at will. A peer's announced validity is
+//! capped at a week ([`lostfound_protocol::server_keys::MAX_KEY_VALIDITY_MS`]).
 //!
 //! Not implemented: notary servers and `/_matrix/key/v2/query`, through
 //! which real servers ask a third party for keys of a server that is
@@ -29,7 +32,9 @@ use lostfound_protocol::server_keys::{ServerKeys, signed_key_document};
 use lostfound_protocol::signing::{SigningKey, VerifyKey};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long others may cache our key document.
 pub const KEY_VALIDITY_MS: u64 = 24 * 60 * 60 * 1000;
@@ -49,11 +54,47 @@ pub async fn get_server_keys(
     Ok(Json(Value::Object(document)))
 }
 
+/// The least time between two fetches of one server's key document:
+/// [`REFETCH_INTERVAL`] in milliseconds.
+///
+/// A key ID we do not know may mean the peer rotated its key, so it is
+/// worth one fetch; but key IDs are chosen by whoever sends us a request
+/// or an event. Without this limit, an event carrying ten made-up key IDs
+/// cost ten fetches, and anyone who can reach us could make us hammer any
+/// server in our directory by sending requests with `origin=` that server
+/// and a random `key=`. With it, a server's document is fetched at most
+/// once a minute: a key ID missing from a fresh document is simply unknown
+/// until the next allowed fetch. Failed fetches count too, so a peer that
+/// is down is not asked again on every request either.
+///
+/// Measured on the machine's monotonic clock, not the homeserver's
+/// [`Clock`](crate::state::Clock): the limit protects real networks in
+/// real time, and the lab's virtual clock may stand still (a failed fetch
+/// would then block fetching that server forever) or jump.
+pub const REFETCH_INTERVAL_MS: u64 = 60 * 1000;
+/// [`REFETCH_INTERVAL_MS`] as a [`Duration`].
+pub const REFETCH_INTERVAL: Duration = Duration::from_millis(REFETCH_INTERVAL_MS);
+
+/// What the key ring remembers, under one lock.
+#[derive(Debug, Default)]
+struct Cache {
+    /// Checked key documents, by server.
+    keys: BTreeMap<ServerName, ServerKeys>,
+    /// When we last tried to fetch each server's document.
+    last_fetch: BTreeMap<ServerName, Instant>,
+    /// One async lock per server, held while its document is fetched, so
+    /// that concurrent verifications wait for one fetch instead of each
+    /// starting its own (or finding the rate limit and failing).
+    fetching: BTreeMap<ServerName, Arc<tokio::sync::Mutex<()>>>,
+}
+
 /// Our peers' keys, fetched on demand and cached until they expire.
 #[derive(Debug)]
 pub struct KeyRing {
     own: ServerKeys,
-    cache: Mutex<BTreeMap<ServerName, ServerKeys>>,
+    cache: Mutex<Cache>,
+    /// How many key documents we have tried to fetch, for tests and logs.
+    fetches: AtomicU64,
 }
 
 impl KeyRing {
@@ -67,8 +108,14 @@ impl KeyRing {
         };
         Self {
             own,
-            cache: Mutex::new(BTreeMap::new()),
+            cache: Mutex::new(Cache::default()),
+            fetches: AtomicU64::new(0),
         }
+    }
+
+    /// How many times this key ring has tried to fetch a key document.
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
     }
 
     /// The key that must have signed a *request* from `server`.
@@ -79,10 +126,14 @@ impl KeyRing {
         key_id: &KeyId,
         now_ms: u64,
     ) -> Result<VerifyKey, FederationError> {
-        self.find(client, server, key_id, now_ms, |keys| {
-            keys.request_key(key_id).cloned()
-        })
-        .await
+        let keys = self
+            .keys(client, server, now_ms, |keys| {
+                keys.request_key(key_id).is_some()
+            })
+            .await?;
+        keys.request_key(key_id)
+            .cloned()
+            .ok_or_else(|| unknown(server, key_id.as_str()))
     }
 
     /// The key that must have signed an *event* from `server` at
@@ -95,40 +146,68 @@ impl KeyRing {
         origin_server_ts: u64,
         now_ms: u64,
     ) -> Result<VerifyKey, FederationError> {
-        self.find(client, server, key_id, now_ms, |keys| {
-            keys.event_key(key_id, origin_server_ts).cloned()
-        })
-        .await
+        let keys = self
+            .keys(client, server, now_ms, |keys| {
+                keys.event_key(key_id, origin_server_ts).is_some()
+            })
+            .await?;
+        keys.event_key(key_id, origin_server_ts)
+            .cloned()
+            .ok_or_else(|| unknown(server, key_id.as_str()))
     }
 
-    /// Looks in the cache first; fetches when the server's keys are not
-    /// cached, expired, or lack `key_id` (the server may have rotated).
-    async fn find(
+    /// `server`'s key document: the cached one if it is valid and
+    /// `enough` says it holds what the caller needs; else a fresh one,
+    /// unless we fetched (or tried to) less than [`REFETCH_INTERVAL_MS`]
+    /// ago, in which case the cached document is all there is (the caller
+    /// then finds its key missing), or [`FederationError::UnknownKey`] if
+    /// there is none.
+    ///
+    /// A caller fetches at most once: whatever one call returns is what
+    /// the caller checks every key ID against.
+    pub async fn keys(
         &self,
         client: &FederationClient,
         server: &ServerName,
-        key_id: &KeyId,
         now_ms: u64,
-        pick: impl Fn(&ServerKeys) -> Option<VerifyKey>,
-    ) -> Result<VerifyKey, FederationError> {
-        let unknown = || FederationError::UnknownKey {
-            server: server.clone(),
-            key_id: key_id.to_string(),
-        };
+        enough: impl Fn(&ServerKeys) -> bool,
+    ) -> Result<ServerKeys, FederationError> {
         if *server == self.own.server_name {
-            return pick(&self.own).ok_or_else(unknown);
+            return Ok(self.own.clone());
         }
-        if let Some(key) = self.cached(server, now_ms).as_ref().and_then(&pick) {
-            return Ok(key);
+        if let Some(keys) = self.cached(server, now_ms).filter(|keys| enough(keys)) {
+            return Ok(keys);
         }
+        let fetching = Arc::clone(self.lock().fetching.entry(server.clone()).or_default());
+        let _fetching = fetching.lock().await;
+        // Another task may have fetched while we waited.
+        let cached = self.cached(server, now_ms);
+        if let Some(keys) = cached.as_ref().filter(|keys| enough(keys)) {
+            return Ok(keys.clone());
+        }
+        let started = Instant::now();
+        if !self.may_fetch(server, started) {
+            return cached.ok_or_else(|| unknown(server, "(none: refetch rate-limited)"));
+        }
+        self.lock().last_fetch.insert(server.clone(), started);
+        self.fetches.fetch_add(1, Ordering::Relaxed);
         let keys = fetch(client, server, now_ms).await?;
-        let key = pick(&keys);
-        self.lock().insert(server.clone(), keys);
-        key.ok_or_else(unknown)
+        self.lock().keys.insert(server.clone(), keys.clone());
+        Ok(keys)
+    }
+
+    /// Whether the last fetch of `server`'s keys is old enough, at `now`,
+    /// to fetch again.
+    fn may_fetch(&self, server: &ServerName, now: Instant) -> bool {
+        match self.lock().last_fetch.get(server) {
+            Some(&last) => now.saturating_duration_since(last) >= REFETCH_INTERVAL,
+            None => true,
+        }
     }
 
     fn cached(&self, server: &ServerName, now_ms: u64) -> Option<ServerKeys> {
         self.lock()
+            .keys
             .get(server)
             .filter(|keys| keys.valid_until_ts > now_ms)
             .cloned()
@@ -136,10 +215,17 @@ impl KeyRing {
 
     /// The cache stays usable even if a thread panicked while holding it:
     /// it only ever holds complete entries.
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ServerName, ServerKeys>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn unknown(server: &ServerName, key_id: &str) -> FederationError {
+    FederationError::UnknownKey {
+        server: server.clone(),
+        key_id: key_id.to_owned(),
     }
 }
 
@@ -154,4 +240,28 @@ async fn fetch(
         server: server.clone(),
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_may_be_fetched_again_only_after_the_interval() {
+        let key = SigningKey::from_seed(
+            "b.lab".parse().unwrap(),
+            "ed25519:1".parse().unwrap(),
+            [1; 32],
+        );
+        let ring = KeyRing::new(&key);
+        let a: ServerName = "a.lab".parse().unwrap();
+        let now = Instant::now();
+        assert!(ring.may_fetch(&a, now), "never fetched");
+        ring.lock().last_fetch.insert(a.clone(), now);
+        assert!(!ring.may_fetch(&a, now));
+        assert!(!ring.may_fetch(&a, now + REFETCH_INTERVAL / 2));
+        assert!(ring.may_fetch(&a, now + REFETCH_INTERVAL));
+        let other: ServerName = "c.lab".parse().unwrap();
+        assert!(ring.may_fetch(&other, now), "the limit is per server");
+    }
 }
