@@ -13,7 +13,7 @@
 
 use super::auth::FederationRequest;
 use super::encode;
-use super::join::joining::{bad, peer_error, sign_template};
+use super::join::joining::{bad, fetch_template, send_signed, sign_template};
 use super::join::{ROOM_VERSION, accept_member_event, parse_ids, template};
 use crate::client::params::MatrixPath;
 use crate::error::ApiError;
@@ -91,31 +91,17 @@ async fn leave_through(
     user: &UserId,
     extra: &JsonObject,
 ) -> Result<(), RoomError> {
-    let client = homeserver.federation().client();
     let path = format!(
         "/_matrix/federation/v1/make_leave/{}/{}",
         encode(room_id.as_str()),
         encode(user.as_str())
     );
-    let answer = client.get_json(server, &path).await.map_err(peer_error)?;
-    if answer.get("room_version").and_then(Value::as_str) != Some(ROOM_VERSION) {
+    let (version, template) = fetch_template(homeserver, server, &path, "make_leave").await?;
+    if version.as_deref() != Some(ROOM_VERSION) {
         return Err(bad(server, "make_leave: not a version 10 room"));
     }
-    let template = answer
-        .get("event")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad(server, "make_leave: `event` is not an object"))?;
-    let leave = sign_template(homeserver, server, template, room_id, user, "leave", extra)?;
-    let path = format!(
-        "/_matrix/federation/v2/send_leave/{}/{}",
-        encode(room_id.as_str()),
-        encode(leave.event_id().as_str())
-    );
-    let body = Value::Object(leave.json().clone());
-    client
-        .put_json(server, &path, &body)
-        .await
-        .map_err(peer_error)?;
+    let leave = sign_template(homeserver, server, &template, room_id, user, "leave", extra)?;
+    send_signed(homeserver, server, "send_leave", &leave).await?;
 
     // Like the invite it replaces: in our timeline, without history.
     let writing = crate::rooms::events::write_lock(homeserver).await;

@@ -56,36 +56,69 @@ async fn join_through(
     user: &UserId,
     extra: &JsonObject,
 ) -> Result<(), RoomError> {
-    let client = homeserver.federation().client();
     let path = format!(
         "/_matrix/federation/v1/make_join/{}/{}?ver={ROOM_VERSION}",
         encode(room_id.as_str()),
         encode(user.as_str())
     );
-    let answer = client.get_json(server, &path).await.map_err(peer_error)?;
-    let version = answer.get("room_version").and_then(Value::as_str);
-    if version != Some(ROOM_VERSION) {
+    let (version, template) = fetch_template(homeserver, server, &path, "make_join").await?;
+    if version.as_deref() != Some(ROOM_VERSION) {
         return Err(RoomError::UnsupportedRoomVersion(
-            version.unwrap_or("(none)").to_owned(),
+            version.unwrap_or_else(|| "(none)".to_owned()),
         ));
     }
+    let join = sign_template(homeserver, server, &template, room_id, user, "join", extra)?;
+    let answer = send_signed(homeserver, server, "send_join", &join).await?;
+    store_join_answer(homeserver, server, &join, &answer).await
+}
+
+/// The first half of a membership handshake (`make_join`, `make_leave`):
+/// asks `server` for an event template at `path`; returns the room version
+/// it names and the template, which the caller checks and signs.
+pub(crate) async fn fetch_template(
+    homeserver: &Homeserver,
+    server: &ServerName,
+    path: &str,
+    step: &str,
+) -> Result<(Option<String>, JsonObject), RoomError> {
+    let answer = homeserver
+        .federation()
+        .client()
+        .get_json(server, path)
+        .await
+        .map_err(peer_error)?;
+    let version = answer
+        .get("room_version")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let template = answer
         .get("event")
         .and_then(Value::as_object)
-        .ok_or_else(|| bad(server, "make_join: `event` is not an object"))?;
-    let join = sign_template(homeserver, server, template, room_id, user, "join", extra)?;
+        .cloned()
+        .ok_or_else(|| bad(server, &format!("{step}: `event` is not an object")))?;
+    Ok((version, template))
+}
 
+/// The second half (`send_join`, `send_leave`, v2): hands the signed event
+/// to `server` and returns its answer.
+pub(crate) async fn send_signed(
+    homeserver: &Homeserver,
+    server: &ServerName,
+    step: &str,
+    event: &Pdu,
+) -> Result<Value, RoomError> {
     let path = format!(
-        "/_matrix/federation/v2/send_join/{}/{}",
-        encode(room_id.as_str()),
-        encode(join.event_id().as_str())
+        "/_matrix/federation/v2/{step}/{}/{}",
+        encode(event.room_id().as_str()),
+        encode(event.event_id().as_str())
     );
-    let body = Value::Object(join.json().clone());
-    let answer = client
+    let body = Value::Object(event.json().clone());
+    homeserver
+        .federation()
+        .client()
         .put_json(server, &path, &body)
         .await
-        .map_err(peer_error)?;
-    store_join_answer(homeserver, server, &join, &answer).await
+        .map_err(peer_error)
 }
 
 /// Checks that the resident's template is what we asked for (a peer must
