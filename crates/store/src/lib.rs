@@ -22,6 +22,7 @@ pub mod sqlite;
 use lostfound_protocol::ids::{EventId, RoomAlias, RoomId, ServerName, UserId};
 use lostfound_protocol::state::StateMap;
 pub use model::*;
+pub use sqlite::{CopyCheck, CopyReport, TableCopy};
 pub use sqlite::{DATABASE_FILE, MEDIA_DIR, SqliteStore};
 
 /// Why a storage operation failed.

@@ -25,6 +25,7 @@
 //! | `files` | durable file writes: temporary name, fsync, rename, fsync directory |
 //! | `outbox` | the federation outbox |
 //! | `backup` | online backups through SQLite's backup API |
+//! | `migrate` | copying the database into a capped new file, as the upgrade did; verifying a copy |
 //!
 //! **One connection behind a mutex.** SQLite lets one writer at a time into
 //! a database file, whatever the number of connections, so a pool would
@@ -42,6 +43,7 @@ mod errors;
 mod events;
 mod files;
 mod media;
+mod migrate;
 mod migrations;
 mod outbox;
 mod rooms;
@@ -53,6 +55,7 @@ use crate::{
 };
 use lostfound_protocol::ids::{EventId, RoomAlias, RoomId, ServerName, UserId};
 use lostfound_protocol::state::StateMap;
+pub use migrate::{CopyCheck, CopyReport, TableCopy};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -118,6 +121,23 @@ impl SqliteStore {
     /// them back into [`MEDIA_DIR`] yourself.
     pub fn restore_database(backup: &Path, data_dir: &Path) -> Result<()> {
         backup::restore_database(backup, data_dir)
+    }
+
+    /// Copies the database file `original` into the new file `copy`,
+    /// capped at `max_bytes`, table by table, as the incident's upgrade
+    /// did; see [`CopyReport`]. No server may have `original` open.
+    pub fn copy_database(
+        original: &Path,
+        copy: &Path,
+        max_bytes: Option<u64>,
+    ) -> Result<CopyReport> {
+        migrate::copy_database(original, copy, max_bytes)
+    }
+
+    /// Whether `copy` can replace `original`: the check the upgrade guide
+    /// left out. See [`CopyCheck`].
+    pub fn verify_copy(original: &Path, copy: &Path) -> Result<CopyCheck> {
+        migrate::verify_copy(original, copy)
     }
 
     /// Runs `operation` with the connection, and gives any SQLite error

@@ -50,6 +50,14 @@ pub(super) fn check_version(conn: &Connection) -> Result<i64, String> {
     if application_id == 0 && objects == 0 {
         return Ok(0);
     }
+    if application_id == 0 && has_table(conn, "schema_version").map_err(|e| e.to_string())? {
+        return Err(
+            "an unfinished copy: it holds Lost & Found's tables but not the stamp \
+             a finished copy writes last (did a migration run out of disk?); \
+             restore a backup instead"
+                .to_owned(),
+        );
+    }
     if application_id == 0 {
         return Err(
             "no schema: not a Lost & Found database (its tables are another program's)".to_owned(),
@@ -96,13 +104,16 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn version_in_transaction(conn: &Connection) -> rusqlite::Result<i64> {
-    let has_table: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'schema_version'",
-        [],
+fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [name],
         |row| row.get(0),
-    )?;
-    if !has_table {
+    )
+}
+
+fn version_in_transaction(conn: &Connection) -> rusqlite::Result<i64> {
+    if !has_table(conn, "schema_version")? {
         return Ok(0);
     }
     conn.query_row(

@@ -9,6 +9,7 @@ mod durability;
 mod events;
 mod media;
 mod membership;
+mod migration;
 mod outbox;
 mod rooms;
 mod timeline;

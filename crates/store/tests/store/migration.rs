@@ -1,0 +1,134 @@
+//! Copying a database as the incident's upgrade did: a capped new file
+//! that fills up for real, the refusal to open what it leaves, and the
+//! verification the upgrade guide left out.
+
+use crate::common::{TestRoom, new_store, user};
+use lostfound_store::{DATABASE_FILE, SqliteStore, StoreError};
+use tempfile::TempDir;
+
+/// A closed store with a room of a few hundred messages.
+fn closed_store_with_history() -> TempDir {
+    let (dir, store) = new_store();
+    let alice = user("alice");
+    let mut room = TestRoom::create(&store, "hypha", &alice);
+    for n in 0..300 {
+        room.message(
+            &store,
+            &alice,
+            &format!("message {n} {}", "padding ".repeat(20)),
+        );
+    }
+    drop(store);
+    dir
+}
+
+#[test]
+fn an_uncapped_copy_is_complete_stamped_and_verified() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join(DATABASE_FILE);
+
+    let report = SqliteStore::copy_database(&original, &copy, None).unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    let events = report.tables.iter().find(|t| t.table == "events").unwrap();
+    assert!(events.rows_in_original > 300);
+    assert_eq!(events.rows_copied, events.rows_in_original);
+    assert!(
+        report
+            .tables
+            .iter()
+            .all(|t| t.rows_copied == t.rows_in_original)
+    );
+
+    assert_eq!(
+        SqliteStore::verify_copy(&original, &copy).unwrap().problems,
+        Vec::<String>::new()
+    );
+    // The copy is a database the server accepts.
+    SqliteStore::open(copy_dir.path()).unwrap();
+}
+
+#[test]
+fn a_capped_copy_fails_for_real_and_the_server_refuses_what_it_left() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let size = std::fs::metadata(&original).unwrap().len();
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join(DATABASE_FILE);
+
+    let report = SqliteStore::copy_database(&original, &copy, Some(size / 2)).unwrap();
+    let failure = report
+        .failure
+        .clone()
+        .expect("half the space cannot hold the copy");
+    assert!(failure.contains("database or disk is full"), "{failure}");
+    assert!(report.bytes_written <= size / 2, "{report:?}");
+    // Tables before the failure are complete, the events are not.
+    let events = report.tables.iter().find(|t| t.table == "events").unwrap();
+    assert!(events.rows_copied < events.rows_in_original, "{report:?}");
+    assert!(copy.exists(), "the incomplete file stays, as in 2021");
+
+    let check = SqliteStore::verify_copy(&original, &copy).unwrap();
+    assert!(!check.is_sound());
+    assert!(check.problems[0].contains("unfinished copy"), "{check:?}");
+
+    match SqliteStore::open(copy_dir.path()) {
+        Err(StoreError::Unusable { reason, .. }) => {
+            assert!(reason.starts_with("an unfinished copy"), "{reason}");
+        }
+        other => panic!("expected the unfinished copy to be refused, got {other:?}"),
+    }
+}
+
+/// Runs one statement on a database file, as a careless hand would.
+fn tamper(path: &std::path::Path, sql: &str) -> usize {
+    rusqlite::Connection::open(path)
+        .and_then(|conn| conn.execute(sql, []))
+        .expect("the statement runs")
+}
+
+fn complete_copy(original: &std::path::Path) -> (TempDir, std::path::PathBuf) {
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join(DATABASE_FILE);
+    SqliteStore::copy_database(original, &copy, None).unwrap();
+    (copy_dir, copy)
+}
+
+#[test]
+fn verification_names_tables_whose_rows_differ() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+
+    // A copy that lost rows but kept its stamp: only counting tells.
+    let (_kept, copy) = complete_copy(&original);
+    assert!(tamper(&copy, "DELETE FROM events WHERE rowid % 2 = 0") > 0);
+    let check = SqliteStore::verify_copy(&original, &copy).unwrap();
+    assert_eq!(check.problems.len(), 1, "{check:?}");
+    assert!(check.problems[0].starts_with("table events: "), "{check:?}");
+
+    // The same number of rows, different contents: only hashing tells.
+    let (_kept, copy) = complete_copy(&original);
+    assert_eq!(
+        tamper(&copy, "UPDATE schema_version SET description = 'edited'"),
+        1
+    );
+    let check = SqliteStore::verify_copy(&original, &copy).unwrap();
+    assert_eq!(
+        check.problems,
+        ["table schema_version: the same number of rows (1) but different contents"]
+    );
+}
+
+#[test]
+fn a_missing_copy_is_a_problem_and_an_existing_target_is_never_overwritten() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let missing = dir.path().join("nowhere.db");
+    let check = SqliteStore::verify_copy(&original, &missing).unwrap();
+    assert!(check.problems[0].contains("does not exist"), "{check:?}");
+    assert!(matches!(
+        SqliteStore::copy_database(&original, &original, None),
+        Err(StoreError::Io { .. })
+    ));
+}
