@@ -1,5 +1,6 @@
 //! What a homeserver is: a name, a key, a place on disk, and its limits.
 
+use crate::hooks::Hooks;
 use lostfound_protocol::ids::ServerName;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ pub struct Config {
     /// (plain HTTP, no `.well-known`: see `federation::directory`). Our
     /// own name may appear too, for requests to ourselves.
     pub peers: BTreeMap<ServerName, String>,
+    /// Exercise hooks: a student's code in place of parts of federation
+    /// (see [`crate::hooks`]). None by default: the reference behaviour.
+    pub hooks: Hooks,
 }
 
 impl Config {
@@ -35,6 +39,7 @@ impl Config {
             registration_enabled: true,
             max_request_bytes: 10 * 1024 * 1024,
             peers: BTreeMap::new(),
+            hooks: Hooks::default(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! | [`extract`] | request extractors: the access token, Matrix-style JSON bodies |
 //! | [`client`] | the client-server API routes, one module per spec area |
 //! | [`federation`] | the server-server API: keys, signed requests, serving and receiving PDUs |
+//! | [`hooks`] | exercise hooks: a student's code in place of parts of federation (none by default) |
 //! | [`rooms`] | room logic without HTTP: building, authorising and persisting events |
 //! | [`password`] | argon2id password hashing, off the async runtime |
 //! | [`tokens`] | random access tokens, device IDs, media IDs |
@@ -33,6 +34,7 @@ pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod federation;
+pub mod hooks;
 pub mod logging;
 pub mod password;
 pub mod rooms;

@@ -199,8 +199,9 @@ pub async fn backfill<P: Backfill>(
         .iter()
         .filter_map(|id| checked.remove(id).map(|event| event.pdu))
         .collect();
+    let hooks = homeserver.config().hooks.clone();
     report.stored = with_store(homeserver, move |store| {
-        Ok(authorise_and_store(store, batch)?)
+        Ok(authorise_and_store(store, &hooks, batch)?)
     })
     .await?;
     tracing::info!(

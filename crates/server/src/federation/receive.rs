@@ -169,6 +169,9 @@ pub enum ReceiveError {
     StateUnknown(String),
     #[error("state resolution failed: {0}")]
     StateResolution(#[from] StateResError),
+    /// An exercise hook ([`crate::hooks`]) failed or panicked.
+    #[error("the exercise hook failed: {0}")]
+    Hook(String),
     #[error(transparent)]
     Room(#[from] RoomError),
 }
@@ -233,8 +236,9 @@ pub async fn receive_pdu<P: Peers>(
 
     // Steps 5 to 8, under the write lock, in one blocking task.
     let writing = crate::rooms::events::write_lock(homeserver).await;
+    let hooks = homeserver.config().hooks.clone();
     let outcomes = with_store(homeserver, move |store| {
-        Ok(persist::apply(store, plan, &writing))
+        Ok(persist::apply(store, &hooks, plan, &writing))
     })
     .await?;
     let mut last = Err(ReceiveError::Room(RoomError::Internal(format!(

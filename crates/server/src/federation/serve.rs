@@ -38,6 +38,7 @@ pub mod query;
 pub mod state_at;
 
 use crate::error::ApiError;
+use crate::hooks::HookPanicked;
 use lostfound_protocol::ids::{EventId, RoomId, ServerName};
 use lostfound_protocol::state_res::StateResError;
 use lostfound_store::{Store, StoreError, StoredEvent};
@@ -66,6 +67,9 @@ pub enum ServeError {
     StateUnknown(EventId),
     #[error("cannot resolve the state before the event: {0}")]
     StateResolution(#[from] StateResError),
+    /// An exercise hook (see [`crate::hooks`]) panicked.
+    #[error(transparent)]
+    Hook(#[from] HookPanicked),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -81,7 +85,7 @@ impl From<ServeError> for ApiError {
             ServeError::UnfederatedRoom(_) | ServeError::NotInRoom { .. } => {
                 Self::forbidden(message)
             }
-            ServeError::StateResolution(_) => Self::unknown(message),
+            ServeError::StateResolution(_) | ServeError::Hook(_) => Self::unknown(message),
             ServeError::Store(error) => Self::from(error),
         }
     }

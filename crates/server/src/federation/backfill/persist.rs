@@ -40,6 +40,7 @@
 //! gap; closing it needs the state at the missing parent, fetched with
 //! `/state_ids`, which backfill does not do yet.
 
+use crate::hooks::Hooks;
 use lostfound_protocol::auth::{auth_types_for_event, check_auth_events, check_auth_rules};
 use lostfound_protocol::ids::{EventId, RoomId};
 use lostfound_protocol::pdu::Pdu;
@@ -59,7 +60,11 @@ struct Accepted {
 /// Step 4 and 5 of the module docs: the auth checks, oldest first, then one
 /// write. Returns how many events entered the timeline (outliers are
 /// stored but not counted).
-pub(super) fn authorise_and_store(store: &dyn Store, batch: Vec<Pdu>) -> Result<usize, StoreError> {
+pub(super) fn authorise_and_store(
+    store: &dyn Store,
+    hooks: &Hooks,
+    batch: Vec<Pdu>,
+) -> Result<usize, StoreError> {
     let mut accepted: HashMap<EventId, Accepted> = HashMap::new();
     let mut order = Vec::new();
     for event in batch {
@@ -87,7 +92,7 @@ pub(super) fn authorise_and_store(store: &dyn Store, batch: Vec<Pdu>) -> Result<
             tracing::warn!(event = %event.event_id(), %failure, "backfilled event rejected");
             continue;
         }
-        let before = state_before(store, &accepted, &event)?;
+        let before = state_before(store, hooks, &accepted, &event)?;
         let outlier = match &before {
             Some(before) => {
                 if let Err(failure) = check_against(&event, before, &lookup)? {
@@ -189,6 +194,7 @@ fn check_against(
 /// resolving several parents' states fails.
 fn state_before(
     store: &dyn Store,
+    hooks: &Hooks,
     accepted: &HashMap<EventId, Accepted>,
     event: &Pdu,
 ) -> Result<Option<StateMap<EventId>>, StoreError> {
@@ -218,7 +224,7 @@ fn state_before(
     if let [only] = sets.as_slice() {
         return Ok(Some(only.clone()));
     }
-    resolve_in_room(store, accepted, room_id, &sets)
+    resolve_in_room(store, hooks, accepted, room_id, &sets)
 }
 
 /// Several parents' states resolved with state resolution v2, loading the
@@ -227,6 +233,7 @@ fn state_before(
 /// state is then unknown, never guessed.
 fn resolve_in_room(
     store: &dyn Store,
+    hooks: &Hooks,
     accepted: &HashMap<EventId, Accepted>,
     room_id: &RoomId,
     sets: &[StateMap<EventId>],
@@ -242,6 +249,10 @@ fn resolve_in_room(
             to_load.extend(event.auth_events().iter().cloned());
             events.insert(id, event);
         }
+    }
+    let lookup = |id: &EventId| events.get(id).cloned();
+    if let Some(answer) = hooks.resolve_by_hook(sets, &lookup) {
+        return Ok(answer.ok());
     }
     match resolve(sets, |id| events.get(id)) {
         Ok(state) => Ok(Some(state)),

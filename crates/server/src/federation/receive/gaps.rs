@@ -25,11 +25,13 @@ use super::ReceiveError;
 use super::checks::Checked;
 use super::fetch::Fetcher;
 use crate::federation::Peers;
+use crate::hooks::{GapDetectionFn, Hook};
 use crate::rooms::with_store;
 use crate::state::Homeserver;
 use lostfound_protocol::ids::{EventId, ServerName};
 use lostfound_protocol::pdu::Pdu;
 use lostfound_protocol::state::StateMap;
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Everything the checks of steps 5–8 need, gathered from peers.
@@ -59,10 +61,13 @@ pub(super) async fn prepare<P: Peers>(
     let mut fetcher = Fetcher::new(homeserver, peers, origin, &room_id);
 
     // Step 4: one round of get_missing_events, oldest first.
-    if !lacking_parents(homeserver, &plan.timeline, 0)
-        .await?
-        .is_empty()
-    {
+    let gap = match &homeserver.config().hooks.gap_detection {
+        None => !lacking_parents(homeserver, &plan.timeline, 0)
+            .await?
+            .is_empty(),
+        Some(hook) => gap_by_hook(homeserver, hook, &plan.timeline[0].pdu).await?,
+    };
+    if gap {
         fetcher.missing_events(&mut plan.timeline).await?;
     }
     // Whatever still lacks parents gets the state at it instead.
@@ -124,6 +129,36 @@ async fn lacking_parents(
             }
         }
         Ok(lacking)
+    })
+    .await?)
+}
+
+/// Whether the exercise hook finds parents of `received` missing (see
+/// [`crate::hooks`]): its answer decides only whether we ask for
+/// `get_missing_events`; the state at what stays missing is still
+/// established by [`lacking_parents`]. A hook that panics is treated like
+/// a peer that did not answer: no `get_missing_events`.
+async fn gap_by_hook(
+    homeserver: &Homeserver,
+    hook: &Hook<GapDetectionFn>,
+    received: &Pdu,
+) -> Result<bool, ReceiveError> {
+    let hook = hook.clone();
+    let received = received.clone();
+    Ok(with_store(homeserver, move |store| {
+        let room_id = received.room_id().clone();
+        let failure = Cell::new(None);
+        let is_known = |event_id: &EventId| {
+            super::persist::state_is_known(store, &room_id, event_id).unwrap_or_else(|error| {
+                failure.set(Some(error));
+                false
+            })
+        };
+        let answer = hook.call(|detect| detect(std::slice::from_ref(&received), &is_known));
+        if let Some(error) = failure.take() {
+            return Err(error.into());
+        }
+        Ok(answer.is_ok_and(|missing| !missing.is_empty()))
     })
     .await?)
 }

@@ -20,6 +20,7 @@ use super::ReceiveError;
 use super::checks::Checked;
 use super::gaps::Plan;
 use super::resolution::resolve_states;
+use crate::hooks::Hooks;
 use crate::rooms::events::WriteLock;
 use lostfound_protocol::auth::{
     AuthFailure, auth_types_for_event, check_auth_events, check_auth_rules,
@@ -38,7 +39,7 @@ pub(super) type Results = Vec<(
 )>;
 
 /// Checks and stores the plan's outliers, then its timeline events in order.
-pub(super) fn apply(store: &dyn Store, plan: Plan, _writing: &WriteLock) -> Results {
+pub(super) fn apply(store: &dyn Store, hooks: &Hooks, plan: Plan, _writing: &WriteLock) -> Results {
     for outlier in &plan.outliers {
         if let Err(error) = store_outlier(store, outlier) {
             tracing::warn!(event = %outlier.event_id(), %error, "outlier not stored");
@@ -48,7 +49,7 @@ pub(super) fn apply(store: &dyn Store, plan: Plan, _writing: &WriteLock) -> Resu
     for checked in &plan.timeline {
         let event_id = checked.pdu.event_id().clone();
         let given_state = plan.state_before.get(&event_id);
-        match receive_one(store, checked, given_state) {
+        match receive_one(store, hooks, checked, given_state) {
             Ok((outcome, position)) => results.push((event_id, Ok(outcome), position)),
             Err(error) => results.push((event_id, Err(error), None)),
         }
@@ -145,6 +146,7 @@ fn store_outlier(store: &dyn Store, event: &Pdu) -> Result<(), ReceiveError> {
 /// Steps 5 to 8 for one timeline event.
 fn receive_one(
     store: &dyn Store,
+    hooks: &Hooks,
     checked: &Checked,
     given_state: Option<&StateMap<EventId>>,
 ) -> Result<(Outcome, Option<StreamPosition>), ReceiveError> {
@@ -168,7 +170,7 @@ fn receive_one(
     }
     let state_before = match given_state {
         Some(state) => state.clone(),
-        None => state_before(store, event)?,
+        None => state_before(store, hooks, event)?,
     };
     if let Err(failure) = check_against(store, event, &state_before)? {
         return Ok((Outcome::Rejected(failure.to_string()), None));
@@ -214,7 +216,7 @@ fn receive_one(
             })?);
         }
         sets.push(state_after.clone());
-        Some(resolve_states(store, &sets, event)?)
+        Some(resolve_states(store, hooks, &sets, event)?)
     };
     let position = store.persist_event(&EventWrite {
         event,
@@ -235,7 +237,11 @@ fn receive_one(
 /// The state before `event`: the state after its one parent, or the
 /// resolution of its parents' states. Parents we do not hold are left out
 /// (they are a backwards extremity); with none left, the state is unknown.
-fn state_before(store: &dyn Store, event: &Pdu) -> Result<StateMap<EventId>, ReceiveError> {
+fn state_before(
+    store: &dyn Store,
+    hooks: &Hooks,
+    event: &Pdu,
+) -> Result<StateMap<EventId>, ReceiveError> {
     let mut sets = Vec::new();
     for prev in event.prev_events() {
         if state_is_known(store, event.room_id(), prev)?
@@ -250,7 +256,7 @@ fn state_before(store: &dyn Store, event: &Pdu) -> Result<StateMap<EventId>, Rec
             event.event_id()
         ))),
         1 => Ok(sets.pop().unwrap_or_default()),
-        _ => resolve_states(store, &sets, event),
+        _ => resolve_states(store, hooks, &sets, event),
     }
 }
 

@@ -8,6 +8,7 @@
 //! as outliers beforehand, so they are there).
 
 use super::ReceiveError;
+use crate::hooks::Hooks;
 use lostfound_protocol::ids::EventId;
 use lostfound_protocol::pdu::Pdu;
 use lostfound_protocol::state::StateMap;
@@ -17,9 +18,11 @@ use std::collections::HashMap;
 
 /// Resolves `sets` (state maps of event IDs) with state resolution v2.
 /// `pending` is the event being received: not stored yet, but possibly
-/// named in a set (a state event is in its own state after).
+/// named in a set (a state event is in its own state after). An installed
+/// resolve hook ([`crate::hooks`]) resolves instead of the reference.
 pub(super) fn resolve_states(
     store: &dyn Store,
+    hooks: &Hooks,
     sets: &[StateMap<EventId>],
     pending: &Pdu,
 ) -> Result<StateMap<EventId>, ReceiveError> {
@@ -43,6 +46,10 @@ pub(super) fn resolve_states(
             to_load.extend(stored.event.auth_events().iter().cloned());
             events.insert(event_id, stored.event);
         }
+    }
+    let lookup = |event_id: &EventId| events.get(event_id).cloned();
+    if let Some(answer) = hooks.resolve_by_hook(sets, &lookup) {
+        return answer.map_err(ReceiveError::Hook);
     }
     Ok(resolve(sets, |event_id| events.get(event_id))?)
 }

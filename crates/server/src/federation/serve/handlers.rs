@@ -78,9 +78,10 @@ pub async fn backfill(
         Some(limit) => parse_param(limit, "limit")?,
     };
     let origin = request.origin;
+    let hooks = homeserver.config().hooks.clone();
     let events = serving(&homeserver, move |store| {
         access::check_origin_may_read(store, &room_id, &origin)?;
-        Ok(history::backfill(store, &room_id, &from, limit)?)
+        history::backfill_served(store, &hooks, &room_id, &from, limit)
     })
     .await?;
     Ok(Json(transaction(&homeserver, &events)))
@@ -107,16 +108,20 @@ pub async fn get_missing_events(
     let room_id: RoomId = parse_param(&room_id, "room ID")?;
     let body: MissingEventsRequest = request.json()?;
     let origin = request.origin;
+    let hooks = homeserver.config().hooks.clone();
     let events = serving(&homeserver, move |store| {
         access::check_origin_may_read(store, &room_id, &origin)?;
-        Ok(history::get_missing_events(
+        history::get_missing_events_served(
             store,
+            &hooks,
             &room_id,
             &body.earliest_events,
             &body.latest_events,
-            body.limit.unwrap_or(DEFAULT_MISSING_EVENTS_LIMIT),
-            body.min_depth.unwrap_or(0),
-        )?)
+            (
+                body.limit.unwrap_or(DEFAULT_MISSING_EVENTS_LIMIT),
+                body.min_depth.unwrap_or(0),
+            ),
+        )
     })
     .await?;
     Ok(Json(json!({ "events": pdus(&events) })))

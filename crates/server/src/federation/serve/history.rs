@@ -18,10 +18,13 @@
 //! it thinks (we might be the restored server). An empty answer is a
 //! truthful one.
 
+use super::ServeError;
+use crate::hooks::Hooks;
 use lostfound_protocol::dag;
 use lostfound_protocol::ids::{EventId, RoomId};
 use lostfound_protocol::pdu::Pdu;
 use lostfound_store::{Store, StoreError, StreamPosition};
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 /// The most events one request returns, whatever `limit` the peer asks
@@ -63,8 +66,21 @@ pub fn backfill(
     from: &[EventId],
     limit: usize,
 ) -> Result<Vec<Pdu>, StoreError> {
-    let limit = limit.min(MAX_LIMIT);
-    let mut candidates = Candidates::new(store, room_id);
+    backfill_walk(from, limit.min(MAX_LIMIT), |event_id| {
+        timeline_event(store, room_id, event_id)
+    })
+}
+
+/// [`backfill`] over any lookup, which gives each event with its
+/// tie-break key (the stream position in the store; the event ID in
+/// [`crate::hooks::reference`]) or `None` for an event not to return. No
+/// cap: the caller applies [`MAX_LIMIT`].
+pub fn backfill_walk<K: Ord, E>(
+    from: &[EventId],
+    limit: usize,
+    lookup: impl FnMut(&EventId) -> Result<Option<(Pdu, K)>, E>,
+) -> Result<Vec<Pdu>, E> {
+    let mut candidates = Candidates::new(lookup);
     for event_id in from {
         candidates.offer(event_id)?;
     }
@@ -81,42 +97,61 @@ pub fn backfill(
     Ok(events)
 }
 
-/// The events `backfill` may return next, newest on top.
-struct Candidates<'a> {
-    store: &'a dyn Store,
-    room_id: &'a RoomId,
+/// [`backfill`], or the installed backfill hook: its answer is kept only
+/// as far as it names timeline events of the room, at most `limit` (capped
+/// at [`MAX_LIMIT`]), in its order.
+pub fn backfill_served(
+    store: &dyn Store,
+    hooks: &Hooks,
+    room_id: &RoomId,
+    from: &[EventId],
+    limit: usize,
+) -> Result<Vec<Pdu>, ServeError> {
+    let Some(hook) = &hooks.backfill else {
+        return Ok(backfill(store, room_id, from, limit)?);
+    };
+    let limit = limit.min(MAX_LIMIT);
+    let failure = Cell::new(None);
+    let lookup = hook_lookup(store, &failure);
+    let answer = hook.call(|walk| walk(room_id, from, limit, &lookup))?;
+    failure.take().map_or(Ok(()), Err)?;
+    Ok(checked_answer(store, room_id, answer, limit)?)
+}
+
+/// The events `backfill_walk` may return next, newest on top.
+struct Candidates<K, L> {
+    lookup: L,
     /// Every event ever offered, so that none is returned twice when
     /// branches of the room merge.
     offered: BTreeSet<EventId>,
-    /// `(depth, stream position)` orders the heap; the event rides along.
-    heap: BinaryHeap<(u64, StreamPosition, EventId)>,
+    /// `(depth, tie-break key)` orders the heap; the event rides along.
+    heap: BinaryHeap<(u64, K, EventId)>,
     events: BTreeMap<EventId, Pdu>,
 }
 
-impl<'a> Candidates<'a> {
-    fn new(store: &'a dyn Store, room_id: &'a RoomId) -> Self {
+impl<K: Ord, E, L: FnMut(&EventId) -> Result<Option<(Pdu, K)>, E>> Candidates<K, L> {
+    fn new(lookup: L) -> Self {
         Self {
-            store,
-            room_id,
+            lookup,
             offered: BTreeSet::new(),
             heap: BinaryHeap::new(),
             events: BTreeMap::new(),
         }
     }
 
-    /// Adds `event_id`, if we hold it in the room's timeline and it was
-    /// not offered before.
-    fn offer(&mut self, event_id: &EventId) -> Result<(), StoreError> {
+    /// Adds `event_id`, if the lookup gives it and it was not offered
+    /// before.
+    fn offer(&mut self, event_id: &EventId) -> Result<(), E> {
         if self.offered.insert(event_id.clone())
-            && let Some((event, position)) = timeline_event(self.store, self.room_id, event_id)?
+            && let Some((event, key)) = (self.lookup)(event_id)?
         {
-            self.heap.push((event.depth(), position, event_id.clone()));
+            self.heap.push((event.depth(), key, event_id.clone()));
             self.events.insert(event_id.clone(), event);
         }
         Ok(())
     }
 
-    /// The deepest candidate (the later stream position on a tie).
+    /// The deepest candidate (the greater key on a tie).
     fn take_newest(&mut self) -> Option<Pdu> {
         let (_, _, event_id) = self.heap.pop()?;
         self.events.remove(&event_id)
@@ -148,11 +183,28 @@ pub fn get_missing_events(
     limit: usize,
     min_depth: u64,
 ) -> Result<Vec<Pdu>, StoreError> {
-    let limit = limit.min(MAX_LIMIT);
+    missing_events_walk(
+        earliest,
+        latest,
+        limit.min(MAX_LIMIT),
+        min_depth,
+        |event_id| Ok(timeline_event(store, room_id, event_id)?.map(|(event, _)| event)),
+    )
+}
+
+/// [`get_missing_events`] over any lookup (`None` for an event not to
+/// return). No cap: the caller applies [`MAX_LIMIT`].
+pub fn missing_events_walk<E>(
+    earliest: &[EventId],
+    latest: &[EventId],
+    limit: usize,
+    min_depth: u64,
+    mut lookup: impl FnMut(&EventId) -> Result<Option<Pdu>, E>,
+) -> Result<Vec<Pdu>, E> {
     let mut seen: BTreeSet<EventId> = earliest.iter().chain(latest).cloned().collect();
     let mut to_visit: VecDeque<EventId> = VecDeque::new();
     for event_id in latest {
-        if let Some((event, _)) = timeline_event(store, room_id, event_id)? {
+        if let Some(event) = lookup(event_id)? {
             to_visit.extend(event.prev_events().iter().cloned());
         }
     }
@@ -165,7 +217,7 @@ pub fn get_missing_events(
         if !seen.insert(event_id.clone()) {
             continue; // an earliest event, or one already reached by another path
         }
-        let Some((event, _)) = timeline_event(store, room_id, &event_id)? else {
+        let Some(event) = lookup(&event_id)? else {
             continue; // a gap in our copy too: we cannot walk past it
         };
         if event.depth() < min_depth {
@@ -181,4 +233,75 @@ pub fn get_missing_events(
         .collect();
     let order = dag::topological_order(by_id.values());
     Ok(order.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// [`get_missing_events`], or the installed hook: its answer is kept only
+/// as far as it names timeline events of the room, at most `limit` (capped
+/// at [`MAX_LIMIT`]), in its order.
+pub fn get_missing_events_served(
+    store: &dyn Store,
+    hooks: &Hooks,
+    room_id: &RoomId,
+    earliest: &[EventId],
+    latest: &[EventId],
+    (limit, min_depth): (usize, u64),
+) -> Result<Vec<Pdu>, ServeError> {
+    let Some(hook) = &hooks.missing_events else {
+        return Ok(get_missing_events(
+            store, room_id, earliest, latest, limit, min_depth,
+        )?);
+    };
+    let limit = limit.min(MAX_LIMIT);
+    let failure = Cell::new(None);
+    let lookup = hook_lookup(store, &failure);
+    let answer = hook.call(|walk| walk(room_id, earliest, latest, limit, min_depth, &lookup))?;
+    failure.take().map_or(Ok(()), Err)?;
+    Ok(checked_answer(store, room_id, answer, limit)?)
+}
+
+/// What a hook may look up: every timeline event we hold, in any room
+/// (telling rooms apart is part of the exercise). A store failure reads
+/// as "not held"; the first one is kept in `failure`, for the caller to
+/// report after the hook returns.
+fn hook_lookup<'a>(
+    store: &'a dyn Store,
+    failure: &'a Cell<Option<StoreError>>,
+) -> impl Fn(&EventId) -> Option<Pdu> + 'a {
+    move |event_id: &EventId| match store.event(event_id) {
+        Ok(stored) => stored
+            .filter(|stored| !stored.outlier)
+            .map(|stored| stored.event),
+        Err(error) => {
+            failure.set(Some(error));
+            None
+        }
+    }
+}
+
+/// A hook's answer as we serve it: the events it names that are timeline
+/// events of `room_id` (others dropped, with a warning: serving them would
+/// leak another room), each once, at most `limit`.
+fn checked_answer(
+    store: &dyn Store,
+    room_id: &RoomId,
+    answer: Vec<EventId>,
+    limit: usize,
+) -> Result<Vec<Pdu>, StoreError> {
+    let mut served = BTreeSet::new();
+    let mut events = Vec::new();
+    for event_id in answer {
+        if events.len() >= limit {
+            break;
+        }
+        if !served.insert(event_id.clone()) {
+            continue;
+        }
+        match timeline_event(store, room_id, &event_id)? {
+            Some((event, _)) => events.push(event),
+            None => {
+                tracing::warn!(event = %event_id, room = %room_id, "hook answered an event that is not a timeline event of the room; dropped")
+            }
+        }
+    }
+    Ok(events)
 }

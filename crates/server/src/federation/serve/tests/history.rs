@@ -225,3 +225,34 @@ fn unknown_latest_events_and_other_rooms_give_nothing() {
     let none = get_missing_events(&store, &other.room_id, &[], &[id(&m[2])], 10, 0).unwrap();
     assert!(none.is_empty());
 }
+
+/// The pure walks the exercises' reference answers call
+/// (`crate::hooks::reference`) answer as the store's, over a lookup of
+/// the store's timeline events.
+#[test]
+fn the_pure_walks_agree_with_the_store_walks() {
+    use crate::hooks::reference;
+    let (_dir, store) = new_store();
+    let (room, [a, _b, _c, d]) = diamond(&store);
+    let (other, m) = chat(&store, 4);
+    let lookup = |event_id: &EventId| store.event(event_id).unwrap().map(|s| s.event);
+
+    let from = [id(&d)];
+    let stored = backfill(&store, &room.room_id, &from, 3).unwrap();
+    let pure = reference::backfill(&room.room_id, &from, 3, &lookup);
+    // D first; B and C tie on depth, so only the set is compared.
+    assert_eq!(pure[0], id(&d));
+    let mut stored_ids = ids(&stored);
+    let mut pure_ids = pure.clone();
+    stored_ids.sort();
+    pure_ids.sort();
+    assert_eq!(pure_ids, stored_ids);
+    // Another room's events are never walked into.
+    assert!(reference::backfill(&other.room_id, &from, 10, &lookup).is_empty());
+
+    let stored = get_missing_events(&store, &room.room_id, &[id(&a)], &[id(&d)], 10, 0).unwrap();
+    let pure = reference::get_missing_events(&room.room_id, &[id(&a)], &[id(&d)], 10, 0, &lookup);
+    assert_eq!(pure, ids(&stored));
+    let pure = reference::get_missing_events(&other.room_id, &[], &[id(&m[3])], 2, 0, &lookup);
+    assert_eq!(pure, ids(&m[1..3]));
+}
