@@ -40,6 +40,8 @@
 //! | [`settle`](mod@settle) | waiting until no outbox owes a running server and nothing new was persisted |
 //! | [`client`] | [`User`]: a user driven over the real client-server API |
 //! | [`error`] | [`LabError`] |
+//! | [`hooks`] | servers running exercise hooks (a student's code) in place of parts of federation |
+//! | [`live`] | the stories live exercises run: a server restored from a backup, a fork |
 //!
 //! **Simplification.** Servers find each other through the lab's
 //! directory (name → `127.0.0.1:port`, in every server's `config.peers`),
@@ -48,6 +50,8 @@
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod hooks;
+pub mod live;
 pub mod node;
 pub mod seeds;
 pub mod settle;
@@ -55,6 +59,7 @@ pub mod settle;
 pub use client::User;
 pub use clock::VirtualClock;
 pub use error::LabError;
+pub use hooks::Hooks;
 pub use seeds::SeededIds;
 
 use lostfound_protocol::ids::ServerName;
@@ -79,6 +84,8 @@ pub struct Lab {
     patience: Duration,
     /// Names in the order they were added, before [`Lab::start`].
     planned: Vec<String>,
+    /// Exercise hooks of the servers that have some (see [`hooks`]).
+    hooks: BTreeMap<String, Hooks>,
     nodes: BTreeMap<String, Node>,
     /// Every server's data directory lives in here: `<dir>/<name>`.
     dir: tempfile::TempDir,
@@ -96,6 +103,7 @@ impl Lab {
             clock: Arc::new(VirtualClock::default()),
             patience: DEFAULT_PATIENCE,
             planned: Vec::new(),
+            hooks: BTreeMap::new(),
             nodes: BTreeMap::new(),
             dir: tempfile::tempdir().expect("a temporary directory for the lab"),
         }
@@ -153,6 +161,7 @@ impl Lab {
             let key_seed = seeds::signing_key_seed(self.seed, &name);
             let mut config = Config::new(server.clone(), self.dir.path().join(&name), key_seed);
             config.peers = peers.clone();
+            config.hooks = self.hooks.get(&name).cloned().unwrap_or_default();
             let ids = SeededIds::new(self.seed, &name);
             let mut node = Node::new(config, directory[&server], ids);
             node.start(listener, self.clock.clone())?;

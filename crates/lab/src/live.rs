@@ -1,0 +1,414 @@
+//! The stories the live exercises run a student's hook in (see [`hooks`]),
+//! and the checks that say, on failure, which messages stay missing where.
+//!
+//! Three servers, as in 2021: `tomesh.lab` holds the room (alice),
+//! `hypha.lab` is the one that fails (bob), `fairydust.lab` is a third
+//! member (carol).
+//!
+//! - [`restored_hypha`]: hypha's data directory is copied aside (the
+//!   backup), the room goes on for a while, then hypha is restored from
+//!   the copy: it has lost what was said since. Whether it heals is up to
+//!   the healing code, reference or student's.
+//! - [`fork`]: tomesh and hypha each change the room while the other is
+//!   down, and fairydust receives both branches: it must resolve them to
+//!   the state the others resolve them to.
+//!
+//! Every random choice comes from the seed, so a failing seed fails the
+//! same way every time.
+//!
+//! [`hooks`]: crate::hooks
+
+use crate::{Hooks, Lab, LabError, User};
+use lostfound_protocol::ids::{EventId, RoomId};
+use lostfound_protocol::state::StateMap;
+use lostfound_store::Store;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The room's home server: alice's.
+pub const TOMESH: &str = "tomesh.lab";
+/// The server that fails and is restored from a backup: bob's.
+pub const HYPHA: &str = "hypha.lab";
+/// A third member server: carol's.
+pub const FAIRYDUST: &str = "fairydust.lab";
+
+/// The seed of the recorded incident; live exercises run it and others.
+pub const INCIDENT_SEED: u64 = 2021;
+/// The seeds a live exercise is graded on: the incident and three more.
+pub const SEEDS: [u64; 4] = [INCIDENT_SEED, 1, 2, 3];
+
+/// How long a live story's settles may take: far more than they need.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Why a live story could not be told.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    #[error("copying the data directory of {server}: {source}")]
+    Copy {
+        server: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Story(String),
+}
+
+/// One message a story sent, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The server of its sender.
+    pub server: &'static str,
+    pub event_id: String,
+    pub body: String,
+}
+
+/// The three users of a story, in a room of tomesh's.
+pub struct Cast {
+    pub alice: User,
+    pub bob: User,
+    pub carol: User,
+    pub room: String,
+}
+
+/// A small seeded generator (splitmix64): the stories' only randomness.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % sides.max(1)
+    }
+}
+
+/// A started lab of the three servers, `hooks` installed where named.
+pub async fn three_servers(seed: u64, hooks: &[(&str, Hooks)]) -> Result<Lab, LiveError> {
+    let mut lab = Lab::new(seed).with_patience(PATIENCE);
+    for name in [TOMESH, HYPHA, FAIRYDUST] {
+        lab = match hooks.iter().find(|(server, _)| *server == name) {
+            Some((_, hooks)) => lab.server_with_hooks(name, hooks.clone()),
+            None => lab.server(name),
+        };
+    }
+    lab.start().await?;
+    Ok(lab)
+}
+
+/// alice creates a public room on tomesh; bob and carol join it.
+pub async fn cast(lab: &Lab) -> Result<Cast, LiveError> {
+    let alice = lab.register(TOMESH, "alice").await?;
+    let bob = lab.register(HYPHA, "bob").await?;
+    let carol = lab.register(FAIRYDUST, "carol").await?;
+    let room = alice.create_public_room("garden").await?;
+    lab.advance(Duration::from_secs(60));
+    bob.join(&room, TOMESH).await?;
+    lab.settle().await?;
+    lab.advance(Duration::from_secs(60));
+    carol.join(&room, TOMESH).await?;
+    lab.settle().await?;
+    Ok(Cast {
+        alice,
+        bob,
+        carol,
+        room,
+    })
+}
+
+/// A lab whose hypha was restored from a backup after `lost` messages.
+pub struct Restored {
+    pub lab: Lab,
+    pub cast: Cast,
+    /// Acknowledged messages sent after the backup: hypha held them once
+    /// and lost them in the restore.
+    pub lost: Vec<Message>,
+}
+
+/// The incident in small: a backup of hypha, `lost` messages from alice
+/// and carol in seeded batches (each batch settled, so the history is one
+/// line and the same every run), then hypha restored from the backup.
+pub async fn restored_hypha(
+    seed: u64,
+    hooks: &[(&str, Hooks)],
+    lost: usize,
+) -> Result<Restored, LiveError> {
+    let mut lab = three_servers(seed, hooks).await?;
+    let cast = cast(&lab).await?;
+    cast.alice.send_text(&cast.room, "before the backup").await?;
+    lab.settle().await?;
+
+    lab.stop(HYPHA).await?;
+    let backup = tempfile::tempdir().map_err(|source| copy_error(HYPHA, source))?;
+    copy_dir(lab.data_dir(HYPHA)?, backup.path()).map_err(|source| copy_error(HYPHA, source))?;
+    lab.restart(HYPHA).await?;
+    lab.settle().await?;
+
+    let mut dice = Dice(seed);
+    let mut sent = Vec::new();
+    while sent.len() < lost {
+        let (user, server) = if dice.roll(2) == 0 {
+            (&cast.alice, TOMESH)
+        } else {
+            (&cast.carol, FAIRYDUST)
+        };
+        let batch = (1 + dice.roll(4) as usize).min(lost - sent.len());
+        for _ in 0..batch {
+            lab.advance(Duration::from_secs(60 * (1 + dice.roll(30))));
+            let body = format!("lost message {} (seed {seed})", sent.len() + 1);
+            let event_id = user.send_text(&cast.room, &body).await?;
+            sent.push(Message {
+                server,
+                event_id,
+                body,
+            });
+        }
+        lab.settle().await?;
+    }
+    let held = missing_on(&lab, HYPHA, &sent)?;
+    if !held.is_empty() {
+        return Err(LiveError::Story(format!(
+            "before the restore, {}",
+            describe_missing(HYPHA, &held, sent.len())
+        )));
+    }
+
+    lab.stop(HYPHA).await?;
+    let data_dir = lab.data_dir(HYPHA)?.to_path_buf();
+    std::fs::remove_dir_all(&data_dir).map_err(|source| copy_error(HYPHA, source))?;
+    copy_dir(backup.path(), &data_dir).map_err(|source| copy_error(HYPHA, source))?;
+    lab.restart(HYPHA).await?;
+    lab.settle().await?;
+    Ok(Restored {
+        lab,
+        cast,
+        lost: sent,
+    })
+}
+
+fn copy_error(server: &str, source: std::io::Error) -> LiveError {
+    LiveError::Copy {
+        server: server.to_owned(),
+        source,
+    }
+}
+
+/// Copies the directory `from` into `to` (created), recursively.
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The messages `server` does not hold as timeline events (what a client
+/// cannot see there).
+pub fn missing_on<'a>(
+    lab: &Lab,
+    server: &str,
+    messages: &'a [Message],
+) -> Result<Vec<&'a Message>, LiveError> {
+    let store = lab.store(server)?;
+    let mut missing = Vec::new();
+    for message in messages {
+        let event_id: EventId = message
+            .event_id
+            .parse()
+            .map_err(|e| LiveError::Story(format!("bad event ID {}: {e}", message.event_id)))?;
+        let held = store
+            .event(&event_id)
+            .map_err(|source| LabError::Store {
+                server: server.to_owned(),
+                source,
+            })?
+            .is_some_and(|stored| !stored.outlier);
+        if !held {
+            missing.push(message);
+        }
+    }
+    Ok(missing)
+}
+
+/// "hypha.lab still lacks 3 of 20 messages: …", for an assertion.
+pub fn describe_missing(server: &str, missing: &[&Message], of: usize) -> String {
+    let list: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{:?} from {} ({})", m.body, m.server, m.event_id))
+        .collect();
+    format!(
+        "{server} still lacks {} of {of} messages:\n  {}",
+        missing.len(),
+        list.join("\n  ")
+    )
+}
+
+/// Every message body `user` can read in `room`, scrolling back page by
+/// page (each page may make the server backfill) until the start.
+pub async fn scroll_back(user: &User, room: &str) -> Result<Vec<String>, LiveError> {
+    let mut bodies = Vec::new();
+    let mut from: Option<String> = None;
+    let started = Instant::now();
+    for _ in 0..100 {
+        let mut path = format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=20");
+        if let Some(token) = &from {
+            path.push_str(&format!("&from={token}"));
+        }
+        let page = user.request(Method::GET, &path, None).await?;
+        let chunk = page["chunk"].as_array().cloned().unwrap_or_default();
+        bodies.extend(
+            chunk
+                .iter()
+                .filter(|event| event["type"] == "m.room.message")
+                .filter_map(|event| event["content"]["body"].as_str().map(str::to_owned)),
+        );
+        match page["end"].as_str() {
+            Some(end) if started.elapsed() < PATIENCE => from = Some(end.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(bodies)
+}
+
+/// Sets a state event as `user`.
+pub async fn set_state(
+    user: &User,
+    room: &str,
+    kind: &str,
+    content: Value,
+) -> Result<String, LiveError> {
+    let path = format!("/_matrix/client/v3/rooms/{room}/state/{kind}/");
+    let answer = user.request(Method::PUT, &path, Some(content)).await?;
+    answer["event_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| LiveError::Story(format!("no event_id setting {kind}: {answer}")))
+}
+
+/// A lab in which fairydust received two concurrent branches of the room.
+pub struct Forked {
+    pub lab: Lab,
+    pub cast: Cast,
+    /// Every message and state event the story sent, on both branches and
+    /// after.
+    pub sent: Vec<Message>,
+}
+
+/// Two branches: alice (on tomesh, while hypha is down) and bob (on
+/// hypha, while tomesh is down; alice made him an admin first) each set
+/// the topic and the name and send a few messages. fairydust stays up and
+/// receives both, so it holds a fork; then both come back, exchange their
+/// branches, and alice sends a message that merges them.
+pub async fn fork(seed: u64, hooks: &[(&str, Hooks)]) -> Result<Forked, LiveError> {
+    let mut lab = three_servers(seed, hooks).await?;
+    let cast = cast(&lab).await?;
+    let bob_admin = json!({
+        "users": { cast.alice.user_id.clone(): 100, cast.bob.user_id.clone(): 100 },
+    });
+    set_state(&cast.alice, &cast.room, "m.room.power_levels", bob_admin).await?;
+    lab.settle().await?;
+
+    let mut dice = Dice(seed);
+    let mut sent = Vec::new();
+    let alice_first = dice.roll(2) == 0;
+    for turn in 0..2 {
+        let (user, server, down, name) = if (turn == 0) == alice_first {
+            (&cast.alice, TOMESH, HYPHA, "alice")
+        } else {
+            (&cast.bob, HYPHA, TOMESH, "bob")
+        };
+        lab.stop(down).await?;
+        if !lab.is_running(server) {
+            lab.restart(server).await?;
+        }
+        let mut send = async |kind: Option<&str>, body: String| -> Result<(), LiveError> {
+            lab.advance(Duration::from_secs(60 * (1 + dice.roll(10))));
+            let event_id = match kind {
+                Some("m.room.topic") => {
+                    set_state(user, &cast.room, "m.room.topic", json!({"topic": body})).await?
+                }
+                Some(kind) => set_state(user, &cast.room, kind, json!({"name": body})).await?,
+                None => user.send_text(&cast.room, &body).await?,
+            };
+            sent.push(Message {
+                server,
+                event_id,
+                body,
+            });
+            Ok(())
+        };
+        send(Some("m.room.topic"), format!("{name}'s topic")).await?;
+        send(None, format!("{name} changed the topic")).await?;
+        send(Some("m.room.name"), format!("{name}'s garden")).await?;
+        send(None, format!("{name} renamed the room")).await?;
+        lab.settle().await?;
+    }
+    for name in [TOMESH, HYPHA] {
+        if !lab.is_running(name) {
+            lab.restart(name).await?;
+        }
+    }
+    lab.settle().await?;
+    lab.advance(Duration::from_secs(60));
+    let body = "alice merges the branches".to_owned();
+    let event_id = cast.alice.send_text(&cast.room, &body).await?;
+    sent.push(Message {
+        server: TOMESH,
+        event_id,
+        body,
+    });
+    lab.settle().await?;
+    Ok(Forked { lab, cast, sent })
+}
+
+/// The room's current state on each server, by server name.
+pub fn room_states(lab: &Lab, room: &str) -> Result<BTreeMap<String, StateMap<EventId>>, LiveError> {
+    let room_id: RoomId = room
+        .parse()
+        .map_err(|e| LiveError::Story(format!("bad room ID {room}: {e}")))?;
+    let mut states = BTreeMap::new();
+    for name in [TOMESH, HYPHA, FAIRYDUST] {
+        let state = lab
+            .store(name)?
+            .current_state(&room_id)
+            .map_err(|source| LabError::Store {
+                server: name.to_owned(),
+                source,
+            })?;
+        states.insert(name.to_owned(), state);
+    }
+    Ok(states)
+}
+
+/// The slots on which the servers' states differ, one line each with
+/// every server's event ID there: empty when all agree.
+pub fn disagreements(states: &BTreeMap<String, StateMap<EventId>>) -> Vec<String> {
+    let mut slots: Vec<_> = states.values().flat_map(|state| state.keys()).collect();
+    slots.sort();
+    slots.dedup();
+    let mut lines = Vec::new();
+    for slot in slots {
+        let held: Vec<Option<&EventId>> = states.values().map(|state| state.get(slot)).collect();
+        if held.windows(2).any(|pair| pair[0] != pair[1]) {
+            let each: Vec<String> = states
+                .iter()
+                .map(|(server, state)| match state.get(slot) {
+                    Some(id) => format!("{server}: {id}"),
+                    None => format!("{server}: (none)"),
+                })
+                .collect();
+            lines.push(format!("{slot:?} → {}", each.join(", ")));
+        }
+    }
+    lines
+}
