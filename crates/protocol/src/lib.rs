@@ -19,6 +19,7 @@
 //! | [`state`] | room state: a map from `(type, state_key)` to an event |
 //! | [`state_res`] | state resolution v2: how servers agree on room state after a fork |
 //! | [`dag`] | the event graph: gaps in `prev_events`, topological order, forward extremities, auth chains |
+//! | [`retention`] | what a server deletes under a retention policy, and what its peers could still give back |
 //!
 //! A short tour: build an event, sign it, and check that a peer would
 //! accept it.
@@ -53,6 +54,7 @@ pub mod hashes;
 pub mod ids;
 pub mod pdu;
 pub mod redaction;
+pub mod retention;
 pub mod server_keys;
 pub mod signing;
 pub mod state;
