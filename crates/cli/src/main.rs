@@ -4,6 +4,7 @@
 //! Everything it knows about Matrix comes from `lostfound-protocol`.
 
 mod event;
+mod grade;
 mod input;
 mod key;
 mod serve;
@@ -37,6 +38,7 @@ enum Command {
     #[command(subcommand)]
     Key(key::KeyCommand),
     Serve(serve::ServeArgs),
+    Grade(grade::GradeArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Event(command) => event::run(command),
         Command::Key(command) => key::run(command),
         Command::Serve(args) => serve::run(args),
+        Command::Grade(args) => grade::run(args),
     };
     match result {
         Ok(code) => code,
