@@ -83,11 +83,39 @@ pub async fn register(base_url: &str, username: &str) -> Result<User, LabError> 
     if !status.is_success() {
         return Err(failed(format!("{status}: {registered}")));
     }
+    logged_in(http, base_url, &registered).map_err(failed)
+}
+
+/// Logs `username` in on the server at `base_url` with `password`
+/// (`m.login.password`), as a new device.
+pub async fn login(base_url: &str, username: &str, password: &str) -> Result<User, LabError> {
+    let http = http_client();
+    let path = "/_matrix/client/v3/login";
+    let failed = |message: String| LabError::Client {
+        request: format!("POST {path} as {username}"),
+        message,
+    };
+    let body = json!({
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": username},
+        "password": password,
+    });
+    let (status, answer) = call(&http, base_url, None, Method::POST, path, Some(&body))
+        .await
+        .map_err(failed)?;
+    if !status.is_success() {
+        return Err(failed(format!("{status}: {answer}")));
+    }
+    logged_in(http, base_url, &answer).map_err(failed)
+}
+
+/// The [`User`] a register or login answer describes.
+fn logged_in(http: reqwest::Client, base_url: &str, answer: &Value) -> Result<User, String> {
     let field = |key: &str| {
-        registered[key]
+        answer[key]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| failed(format!("no {key} in {registered}")))
+            .ok_or_else(|| format!("no {key} in {answer}"))
     };
     Ok(User {
         user_id: field("user_id")?,

@@ -33,6 +33,9 @@ pub enum LabError {
         patience: Duration,
         busy: Vec<String>,
     },
+    /// A file operation of a chaos step (backup, migrate, restore) failed.
+    #[error("{path}: {message}")]
+    Files { path: String, message: String },
     /// A client request failed or was answered with an error status.
     #[error("{request} failed: {message}")]
     Client { request: String, message: String },

@@ -47,15 +47,18 @@
 //! directory (name → `127.0.0.1:port`, in every server's `config.peers`),
 //! over plain HTTP: no DNS, no TLS, no `.well-known`.
 
+pub mod chaos;
 pub mod client;
 pub mod clock;
 pub mod error;
 pub mod hooks;
 pub mod live;
+pub mod network;
 pub mod node;
 pub mod seeds;
 pub mod settle;
 
+pub use chaos::{Backup, Cleanup, Quota};
 pub use client::User;
 pub use clock::VirtualClock;
 pub use error::LabError;
@@ -65,6 +68,7 @@ pub use seeds::SeededIds;
 use lostfound_protocol::ids::ServerName;
 use lostfound_server::Config;
 use lostfound_store::SqliteStore;
+use network::Network;
 use node::Node;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,6 +91,10 @@ pub struct Lab {
     /// Exercise hooks of the servers that have some (see [`hooks`]).
     hooks: BTreeMap<String, Hooks>,
     nodes: BTreeMap<String, Node>,
+    /// The relays between servers (see [`network`]), once started.
+    pub(crate) network: Option<Network>,
+    /// The backups taken, per server, oldest first.
+    backups: BTreeMap<String, Vec<Backup>>,
     /// Every server's data directory lives in here: `<dir>/<name>`.
     dir: tempfile::TempDir,
 }
@@ -105,6 +113,8 @@ impl Lab {
             planned: Vec::new(),
             hooks: BTreeMap::new(),
             nodes: BTreeMap::new(),
+            network: None,
+            backups: BTreeMap::new(),
             dir: tempfile::tempdir().expect("a temporary directory for the lab"),
         }
     }
@@ -152,15 +162,17 @@ impl Lab {
             })?;
             directory.insert(server.clone(), address);
         }
-        let peers: BTreeMap<ServerName, String> = directory
+        let addresses = directory
             .iter()
-            .map(|(server, address)| (server.clone(), address.to_string()))
+            .map(|(server, address)| (server.to_string(), *address))
             .collect();
+        let (network, mut directories) = Network::wire(&addresses).await?;
+        self.network = Some(network);
         for (server, listener) in bound {
             let name = server.to_string();
             let key_seed = seeds::signing_key_seed(self.seed, &name);
             let mut config = Config::new(server.clone(), self.dir.path().join(&name), key_seed);
-            config.peers = peers.clone();
+            config.peers = peers_of(directories.remove(&name).unwrap_or_default());
             config.hooks = self.hooks.get(&name).cloned().unwrap_or_default();
             let ids = SeededIds::new(self.seed, &name);
             let mut node = Node::new(config, directory[&server], ids);
@@ -196,7 +208,7 @@ impl Lab {
             .ok_or_else(|| LabError::UnknownServer(name.to_owned()))
     }
 
-    fn node_mut(&mut self, name: &str) -> Result<&mut Node, LabError> {
+    pub(crate) fn node_mut(&mut self, name: &str) -> Result<&mut Node, LabError> {
         self.nodes
             .get_mut(name)
             .ok_or_else(|| LabError::UnknownServer(name.to_owned()))
@@ -233,17 +245,87 @@ impl Lab {
     /// Stops `name` if it runs, then starts it again on the same port and
     /// data directory, with its store opened afresh from disk.
     pub async fn restart(&mut self, name: &str) -> Result<(), LabError> {
+        self.node_mut(name)?.stop().await?;
+        self.start_server(name).await
+    }
+
+    /// Starts the stopped server `name` on its port and data directory. A
+    /// store that refuses its database (an unfinished copy, a damaged file)
+    /// is [`LabError::Store`], and the server stays stopped. Running peers
+    /// are told it is back, so that they retry their deliveries now rather
+    /// than at the end of their backoff.
+    pub async fn start_server(&mut self, name: &str) -> Result<(), LabError> {
         let clock = self.clock.clone();
         let node = self.node_mut(name)?;
-        node.stop().await?;
-        node.start_again(clock).await
+        if node.running.is_some() {
+            return Ok(());
+        }
+        node.start_again(clock).await?;
+        self.announce_back(name);
+        Ok(())
+    }
+
+    /// Cuts `name` off from every other server; it keeps running.
+    pub fn partition(&self, name: &str) -> Result<(), LabError> {
+        self.node(name)?;
+        if let Some(network) = &self.network {
+            network.partition(name);
+        }
+        Ok(())
+    }
+
+    /// Reconnects `name` to the others (see [`Lab::partition`]).
+    pub fn heal(&self, name: &str) -> Result<(), LabError> {
+        self.node(name)?;
+        if self
+            .network
+            .as_ref()
+            .is_some_and(|network| network.heal(name))
+        {
+            self.announce_back(name);
+        }
+        Ok(())
+    }
+
+    /// Whether `name` can reach the others: running and not cut off.
+    pub fn is_reachable(&self, name: &str) -> bool {
+        self.is_running(name)
+            && !self
+                .network
+                .as_ref()
+                .is_some_and(|network| network.is_cut_off(name))
+    }
+
+    /// Tells every running server that `name` is reachable again, and
+    /// `name` that they are: each retries its deliveries at once.
+    fn announce_back(&self, name: &str) {
+        let Ok(back) = name.parse::<ServerName>() else {
+            return;
+        };
+        for (other, node) in &self.nodes {
+            let Some(running) = &node.running else {
+                continue;
+            };
+            if other == name {
+                for peer in self.nodes.values() {
+                    running.homeserver.peer_is_back(&peer.config.server_name);
+                }
+            } else {
+                running.homeserver.peer_is_back(&back);
+            }
+        }
     }
 
     /// Waits until every outbox is empty (of events for running servers)
     /// and no server persisted anything since the previous look; see
     /// [`settle`](mod@settle).
     pub async fn settle(&self) -> Result<(), LabError> {
-        settle::settle(&self.nodes, self.patience).await
+        let reachable: std::collections::BTreeSet<String> = self
+            .names()
+            .filter(|name| self.is_reachable(name))
+            .map(str::to_owned)
+            .collect();
+        settle::settle(&self.nodes, &reachable, self.patience).await
     }
 
     /// Registers `username` on the server `name`.
@@ -253,4 +335,12 @@ impl Lab {
         }
         client::register(&self.base_url(name)?, username).await
     }
+}
+
+/// A server's directory as its configuration takes it.
+fn peers_of(directory: BTreeMap<String, std::net::SocketAddr>) -> BTreeMap<ServerName, String> {
+    directory
+        .into_iter()
+        .filter_map(|(name, address)| Some((name.parse().ok()?, address.to_string())))
+        .collect()
 }

@@ -28,6 +28,7 @@ pub struct Node {
 /// What exists only while the server runs.
 pub(crate) struct Running {
     pub(crate) store: Arc<SqliteStore>,
+    pub(crate) homeserver: Homeserver,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -61,10 +62,19 @@ impl Node {
         let homeserver = Homeserver::with_ids(self.config.clone(), store.clone(), clock, ids)
             .map_err(store_error)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(lostfound_server::serve(listener, homeserver, async {
-            let _ = stopped.await;
-        }));
-        self.running = Some(Running { store, stop, task });
+        let task = tokio::spawn(lostfound_server::serve(
+            listener,
+            homeserver.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        self.running = Some(Running {
+            store,
+            homeserver,
+            stop,
+            task,
+        });
         Ok(())
     }
 
@@ -78,6 +88,17 @@ impl Node {
                     source,
                 })?;
         self.start(listener, clock)
+    }
+
+    /// Stops the server the way a crash looks from outside: the lab has
+    /// already severed its connections (see [`crate::network`]), so peers
+    /// see them drop mid-request. What is on disk is what a power cut
+    /// would leave, because every acknowledged write was committed with
+    /// `fsync` first (the CLI's `serve_cli` test proves it with a real
+    /// `SIGKILL`); the server task itself is ended like [`Node::stop`],
+    /// so that no task of the old server outlives it beside its successor.
+    pub(crate) async fn crash(&mut self) -> Result<(), LabError> {
+        self.stop().await
     }
 
     /// Stops the server and its sender and waits for both; the data

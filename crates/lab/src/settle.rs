@@ -36,17 +36,25 @@ struct Look {
 }
 
 /// One poll of every running server, by name.
-async fn look(nodes: &BTreeMap<String, Node>) -> Result<BTreeMap<String, Look>, LabError> {
+async fn look(
+    nodes: &BTreeMap<String, Node>,
+    reachable: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Look>, LabError> {
     let running: BTreeSet<ServerName> = nodes
         .values()
-        .filter(|node| node.running.is_some())
+        .filter(|node| reachable.contains(&node.config.server_name.to_string()))
         .map(|node| node.config.server_name.clone())
         .collect();
     let mut looks = BTreeMap::new();
     for (name, node) in nodes {
         let Some(run) = &node.running else { continue };
+        // A server cut off by a partition owes nothing it could deliver.
+        let running = if reachable.contains(name) {
+            running.clone()
+        } else {
+            BTreeSet::new()
+        };
         let store = Arc::clone(&run.store);
-        let running = running.clone();
         let seen = tokio::task::spawn_blocking(move || look_at(&store, &running))
             .await
             .map_err(|e| LabError::Stopped {
@@ -82,13 +90,14 @@ fn look_at(
 /// `patience` runs out.
 pub(crate) async fn settle(
     nodes: &BTreeMap<String, Node>,
+    reachable: &BTreeSet<String>,
     patience: Duration,
 ) -> Result<(), LabError> {
     let deadline = tokio::time::Instant::now() + patience;
-    let mut previous = look(nodes).await?;
+    let mut previous = look(nodes, reachable).await?;
     loop {
         tokio::time::sleep(POLL_INTERVAL).await;
-        let current = look(nodes).await?;
+        let current = look(nodes, reachable).await?;
         let busy: Vec<String> = current
             .iter()
             .filter(|(name, now)| now.owes_a_running_server || previous.get(*name) != Some(*now))

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::federation::Federation;
 use crate::federation::directory::Directory;
+use lostfound_protocol::ids::ServerName;
 use lostfound_protocol::signing::SigningKey;
 use lostfound_store::{SqliteStore, Store, StoreError, StreamPosition};
 use std::sync::Arc;
@@ -72,6 +73,9 @@ struct Inner {
     /// Rung when events are queued in the federation outbox, to wake the
     /// sender (`federation::sender`).
     sender_wakeups: tokio::sync::Notify,
+    /// Destinations known to be reachable again, for the sender to retry
+    /// at once instead of waiting out their backoff.
+    peers_back: std::sync::Mutex<std::collections::BTreeSet<ServerName>>,
 }
 
 impl Homeserver {
@@ -117,6 +121,7 @@ impl Homeserver {
                 newest,
                 stopping: watch::channel(false).0,
                 sender_wakeups: tokio::sync::Notify::new(),
+                peers_back: Default::default(),
             }),
         })
     }
@@ -183,6 +188,31 @@ impl Homeserver {
     /// remembered, not lost.
     pub fn wake_sender(&self) {
         self.inner.sender_wakeups.notify_one();
+    }
+
+    /// Tells the federation sender that `server` is reachable again (it
+    /// just sent us a signed request, or the lab healed a partition): a
+    /// delivery waiting out its backoff is retried now.
+    pub fn peer_is_back(&self, server: &ServerName) {
+        let mut back = self
+            .inner
+            .peers_back
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        back.insert(server.clone());
+        drop(back);
+        self.wake_sender();
+    }
+
+    /// The destinations reported by [`Self::peer_is_back`] since the last
+    /// call, for the sender.
+    pub fn take_peers_back(&self) -> std::collections::BTreeSet<ServerName> {
+        let mut back = self
+            .inner
+            .peers_back
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *back)
     }
 
     /// What the federation sender waits on (see [`Self::wake_sender`]).

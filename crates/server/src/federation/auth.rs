@@ -112,6 +112,10 @@ impl FromRequest<Homeserver> for FederationRequest {
             })?;
         verify_request(&header, &method, &uri, ours, body.as_ref(), &key)
             .map_err(|e| unauthorized(format!("the X-Matrix signature is not valid: {e}")))?;
+        // A signed request is proof that its origin is up: stop waiting out
+        // a backoff before sending to it (Synapse resets its retry timings
+        // the same way).
+        homeserver.peer_is_back(&header.origin);
         Ok(Self {
             origin: header.origin,
             body,

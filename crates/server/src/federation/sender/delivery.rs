@@ -51,24 +51,29 @@ enum DeliveryError {
 }
 
 async fn supervise(homeserver: Homeserver) {
-    let mut workers: HashMap<ServerName, Arc<Notify>> = HashMap::new();
+    let mut workers: HashMap<ServerName, Wakeups> = HashMap::new();
     let mut tasks = JoinSet::new();
     loop {
+        for destination in homeserver.take_peers_back() {
+            if let Some(worker) = workers.get(&destination) {
+                worker.retry.notify_one();
+            }
+        }
         let listed = homeserver
             .store(|store| store.outgoing_destinations())
             .await;
         let pause = match listed {
             Ok(destinations) => {
                 for destination in destinations {
-                    let wakeup = workers.entry(destination.clone()).or_insert_with(|| {
-                        let wakeup = Arc::new(Notify::new());
-                        let worker = deliver_to(homeserver.clone(), destination, wakeup.clone());
+                    let worker = workers.entry(destination.clone()).or_insert_with(|| {
+                        let wakeups = Wakeups::default();
+                        let worker = deliver_to(homeserver.clone(), destination, wakeups.clone());
                         tasks.spawn(worker);
-                        wakeup
+                        wakeups
                     });
                     // Stores a permit if the worker is busy: it looks
                     // again once done, so nothing queued is overlooked.
-                    wakeup.notify_one();
+                    worker.queued.notify_one();
                 }
                 None
             }
@@ -97,8 +102,17 @@ async fn sleep_or_forever(pause: Option<Duration>) {
     }
 }
 
-/// Delivers everything queued for `destination`, then waits for `wakeup`.
-async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeup: Arc<Notify>) {
+/// The two reasons a destination's worker wakes up.
+#[derive(Clone, Default)]
+struct Wakeups {
+    /// Something new was queued for the destination.
+    queued: Arc<Notify>,
+    /// The destination is known to be up again: cut the backoff short.
+    retry: Arc<Notify>,
+}
+
+/// Delivers everything queued for `destination`, then waits for a wake-up.
+async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeups: Wakeups) {
     let mut backoff = INITIAL_BACKOFF;
     loop {
         let attempt = tokio::select! {
@@ -108,7 +122,7 @@ async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeup: Arc
         match attempt {
             Ok(0) => {
                 tokio::select! {
-                    () = wakeup.notified() => {}
+                    () = wakeups.queued.notified() => {}
                     () = homeserver.shutting_down() => return,
                 }
             }
@@ -119,10 +133,10 @@ async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeup: Arc
                     backoff.as_secs_f64()
                 );
                 tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
+                    () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                    () = wakeups.retry.notified() => backoff = INITIAL_BACKOFF,
                     () = homeserver.shutting_down() => return,
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
