@@ -54,7 +54,9 @@ pub fn hint(session: &mut Session, only: Option<&str>) -> Result<ExitCode> {
         exercise.name,
         short_title(&exercise)
     );
-    println!("{}\n", hints[index]);
+    // The hint's own "## Hint N" heading repeats the line above.
+    let body = hints[index].split_once('\n').map_or("", |(_, body)| body);
+    println!("{}\n", body.trim());
     if index + 1 < hints.len() {
         println!("`lostfound grade --hint` again shows the next one.");
     } else {
