@@ -146,6 +146,43 @@ fn three_way_fork() {
     check("three_way_fork");
 }
 
+/// What every branch agrees on stands, even when the replay says
+/// otherwise. Both branches have today's public join rules; only the first
+/// has Dave, whose join cites the old invite-only join rules. Those old
+/// rules are in one branch's auth chain, so they are replayed (and, as a
+/// power event, first): for the rest of the replay the room looks
+/// invite-only again, and Frank's uninvited join fails. But the join rules
+/// themselves were never in dispute, so the last step puts the public ones
+/// back.
+#[test]
+fn the_agreed_state_is_put_back_on_top() {
+    let (_, room, _) = fixture::load("old_join_rules_stay_buried");
+    let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let with_dave = room.state_after(&names(&[
+        "JR_INVITE",
+        "INVITE_DAVE",
+        "JOIN_DAVE",
+        "JR_PUBLIC",
+    ]));
+    let with_frank = room.state_after(&names(&["JR_PUBLIC", "JOIN_FRANK"]));
+    for sets in [
+        [with_dave.clone(), with_frank.clone()],
+        [with_frank, with_dave],
+    ] {
+        let resolved = answer::resolve(&sets, &room.lookup()).expect("resolvable");
+        let at = |slot: (String, String)| resolved.get(&slot).map(|id| room.name(id).to_owned());
+        assert_eq!(
+            at(slot("m.room.join_rules", "")).as_deref(),
+            Some("JR_PUBLIC")
+        );
+        assert_eq!(
+            at(slot("m.room.member", "@dave:d.lab")).as_deref(),
+            Some("JOIN_DAVE")
+        );
+        assert_eq!(at(slot("m.room.member", "@frank:f.lab")), None);
+    }
+}
+
 #[test]
 fn no_state_sets_give_empty_state() {
     let resolved = answer::resolve(&[], &|_| None).expect("nothing to resolve");
