@@ -1,5 +1,5 @@
-//! Random identifiers the server hands out: access tokens, device IDs,
-//! media IDs and user-interactive-auth sessions.
+//! Identifiers the server hands out: access tokens, device IDs, media IDs
+//! and user-interactive-auth sessions.
 //!
 //! An access token is a password the server chooses: whoever presents it
 //! *is* the user. So every token comes from the operating system's
@@ -8,6 +8,7 @@
 //! never appear in events or reports, so they can stay truly random.
 
 use crate::error::ApiError;
+use crate::state::IdSource;
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const UPPERCASE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -24,9 +25,26 @@ pub fn device_id() -> Result<String, ApiError> {
     random_string(UPPERCASE, 10)
 }
 
-/// The opaque part of an `mxc://server/media_id` URI.
-pub fn media_id() -> Result<String, ApiError> {
-    random_string(ALPHANUMERIC, 24)
+/// The opaque part of an `mxc://server/media_id` URI, drawn from `ids`.
+///
+/// Unlike tokens, a media ID is public and can appear in events (a room
+/// avatar's `url`), so it comes from the server's [`IdSource`]: the lab's
+/// seeded one makes a replayed scenario upload to the same IDs.
+pub fn media_id(ids: &dyn IdSource) -> Result<String, ApiError> {
+    let size = ALPHANUMERIC.len();
+    let limit = 256 - 256 % size;
+    let mut out = String::with_capacity(24);
+    while out.len() < 24 {
+        let mut bytes = [0u8; 32];
+        ids.fill(&mut bytes)
+            .map_err(|e| ApiError::unknown(format!("the ID source failed: {e}")))?;
+        for &byte in &bytes {
+            if usize::from(byte) < limit && out.len() < 24 {
+                out.push(char::from(ALPHANUMERIC[usize::from(byte) % size]));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A user-interactive-auth session ID.
@@ -75,7 +93,10 @@ mod tests {
         assert!(lostfound_protocol::ids::UserId::is_valid_for_registration(
             &localpart()?
         ));
-        assert_ne!(media_id()?, media_id()?, "two draws differ");
+        let ids = crate::state::SystemIds;
+        let media = media_id(&ids)?;
+        assert!(media.len() == 24 && media.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(media, media_id(&ids)?, "two draws differ");
         Ok(())
     }
 }

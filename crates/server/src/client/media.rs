@@ -136,7 +136,7 @@ pub async fn upload(
         .to_owned();
     let media = Media {
         origin: homeserver.config().server_name.clone(),
-        media_id: tokens::media_id()?,
+        media_id: tokens::media_id(homeserver.ids())?,
         content_type,
         filename: query.filename.filter(|name| !name.is_empty()),
         uploader: caller.user_id,
