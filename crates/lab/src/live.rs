@@ -9,9 +9,9 @@
 //!   backup), the room goes on for a while, then hypha is restored from
 //!   the copy: it has lost what was said since. Whether it heals is up to
 //!   the healing code, reference or student's.
-//! - [`fork`]: tomesh and hypha each change the room while the other is
-//!   down, and fairydust receives both branches: it must resolve them to
-//!   the state the others resolve them to.
+//! - [`fork`]: tomesh and hypha each change the room while cut off from
+//!   each other, and fairydust, cut off too, later receives both branches:
+//!   it must resolve them to the state the others resolved them to.
 //!
 //! Every random choice comes from the seed, so a failing seed fails the
 //! same way every time.
@@ -25,7 +25,6 @@ use lostfound_store::Store;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The room's home server: alice's.
@@ -48,11 +47,6 @@ const PATIENCE: Duration = Duration::from_secs(30);
 pub enum LiveError {
     #[error(transparent)]
     Lab(#[from] LabError),
-    #[error("copying the data directory of {server}: {source}")]
-    Copy {
-        server: String,
-        source: std::io::Error,
-    },
     #[error("{0}")]
     Story(String),
 }
@@ -139,13 +133,12 @@ pub async fn restored_hypha(
 ) -> Result<Restored, LiveError> {
     let mut lab = three_servers(seed, hooks).await?;
     let cast = cast(&lab).await?;
-    cast.alice.send_text(&cast.room, "before the backup").await?;
+    cast.alice
+        .send_text(&cast.room, "before the backup")
+        .await?;
     lab.settle().await?;
 
-    lab.stop(HYPHA).await?;
-    let backup = tempfile::tempdir().map_err(|source| copy_error(HYPHA, source))?;
-    copy_dir(lab.data_dir(HYPHA)?, backup.path()).map_err(|source| copy_error(HYPHA, source))?;
-    lab.restart(HYPHA).await?;
+    let backup = lab.backup(HYPHA, "january").await?;
     lab.settle().await?;
 
     let mut dice = Dice(seed);
@@ -177,39 +170,13 @@ pub async fn restored_hypha(
         )));
     }
 
-    lab.stop(HYPHA).await?;
-    let data_dir = lab.data_dir(HYPHA)?.to_path_buf();
-    std::fs::remove_dir_all(&data_dir).map_err(|source| copy_error(HYPHA, source))?;
-    copy_dir(backup.path(), &data_dir).map_err(|source| copy_error(HYPHA, source))?;
-    lab.restart(HYPHA).await?;
+    lab.restore(HYPHA, &backup).await?;
     lab.settle().await?;
     Ok(Restored {
         lab,
         cast,
         lost: sent,
     })
-}
-
-fn copy_error(server: &str, source: std::io::Error) -> LiveError {
-    LiveError::Copy {
-        server: server.to_owned(),
-        source,
-    }
-}
-
-/// Copies the directory `from` into `to` (created), recursively.
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 /// The messages `server` does not hold as timeline events (what a client
@@ -304,13 +271,18 @@ pub struct Forked {
     pub sent: Vec<Message>,
 }
 
-/// Two branches: alice (on tomesh, while hypha is down) and bob (on
-/// hypha, while tomesh is down; alice made him an admin first) each set
-/// the topic and the name and send a few messages. fairydust stays up and
-/// receives both, so it holds a fork; then both come back, exchange their
-/// branches, and alice sends a message that merges them.
+/// What one side of the fork does, in order.
+const BRANCH: [&str; 4] = ["m.room.topic", "message", "m.room.name", "message"];
+
+/// Two branches: with fairydust and hypha cut off, alice (on tomesh) and
+/// bob (on hypha; alice made him an admin first) each set the topic and
+/// the name and send messages, interleaved in a seeded order, neither
+/// seeing the other's. Then hypha's partition heals (tomesh and hypha
+/// resolve the fork), alice sends a message that merges the branches, and
+/// last fairydust's partition heals: it receives both branches and the
+/// merge, and must resolve them as the others did.
 pub async fn fork(seed: u64, hooks: &[(&str, Hooks)]) -> Result<Forked, LiveError> {
-    let mut lab = three_servers(seed, hooks).await?;
+    let lab = three_servers(seed, hooks).await?;
     let cast = cast(&lab).await?;
     let bob_admin = json!({
         "users": { cast.alice.user_id.clone(): 100, cast.bob.user_id.clone(): 100 },
@@ -318,46 +290,46 @@ pub async fn fork(seed: u64, hooks: &[(&str, Hooks)]) -> Result<Forked, LiveErro
     set_state(&cast.alice, &cast.room, "m.room.power_levels", bob_admin).await?;
     lab.settle().await?;
 
+    lab.partition(FAIRYDUST)?;
+    lab.partition(HYPHA)?;
     let mut dice = Dice(seed);
     let mut sent = Vec::new();
-    let alice_first = dice.roll(2) == 0;
-    for turn in 0..2 {
-        let (user, server, down, name) = if (turn == 0) == alice_first {
-            (&cast.alice, TOMESH, HYPHA, "alice")
+    let (mut alice_done, mut bob_done) = (0, 0);
+    while alice_done < BRANCH.len() || bob_done < BRANCH.len() {
+        let alice_turn =
+            bob_done == BRANCH.len() || (alice_done < BRANCH.len() && dice.roll(2) == 0);
+        let (user, server, name, step) = if alice_turn {
+            alice_done += 1;
+            (&cast.alice, TOMESH, "alice", BRANCH[alice_done - 1])
         } else {
-            (&cast.bob, HYPHA, TOMESH, "bob")
+            bob_done += 1;
+            (&cast.bob, HYPHA, "bob", BRANCH[bob_done - 1])
         };
-        lab.stop(down).await?;
-        if !lab.is_running(server) {
-            lab.restart(server).await?;
-        }
-        let mut send = async |kind: Option<&str>, body: String| -> Result<(), LiveError> {
-            lab.advance(Duration::from_secs(60 * (1 + dice.roll(10))));
-            let event_id = match kind {
-                Some("m.room.topic") => {
-                    set_state(user, &cast.room, "m.room.topic", json!({"topic": body})).await?
-                }
-                Some(kind) => set_state(user, &cast.room, kind, json!({"name": body})).await?,
-                None => user.send_text(&cast.room, &body).await?,
-            };
-            sent.push(Message {
-                server,
-                event_id,
-                body,
-            });
-            Ok(())
+        lab.advance(Duration::from_secs(60 * (1 + dice.roll(10))));
+        let (event_id, body) = match step {
+            "m.room.topic" => {
+                let body = format!("{name}'s topic");
+                let content = json!({"topic": body});
+                (set_state(user, &cast.room, step, content).await?, body)
+            }
+            "m.room.name" => {
+                let body = format!("{name}'s garden");
+                let content = json!({"name": body});
+                (set_state(user, &cast.room, step, content).await?, body)
+            }
+            _ => {
+                let body = format!("{name} says hello from {server}");
+                (user.send_text(&cast.room, &body).await?, body)
+            }
         };
-        send(Some("m.room.topic"), format!("{name}'s topic")).await?;
-        send(None, format!("{name} changed the topic")).await?;
-        send(Some("m.room.name"), format!("{name}'s garden")).await?;
-        send(None, format!("{name} renamed the room")).await?;
-        lab.settle().await?;
+        sent.push(Message {
+            server,
+            event_id,
+            body,
+        });
     }
-    for name in [TOMESH, HYPHA] {
-        if !lab.is_running(name) {
-            lab.restart(name).await?;
-        }
-    }
+    lab.settle().await?;
+    lab.heal(HYPHA)?;
     lab.settle().await?;
     lab.advance(Duration::from_secs(60));
     let body = "alice merges the branches".to_owned();
@@ -368,11 +340,16 @@ pub async fn fork(seed: u64, hooks: &[(&str, Hooks)]) -> Result<Forked, LiveErro
         body,
     });
     lab.settle().await?;
+    lab.heal(FAIRYDUST)?;
+    lab.settle().await?;
     Ok(Forked { lab, cast, sent })
 }
 
 /// The room's current state on each server, by server name.
-pub fn room_states(lab: &Lab, room: &str) -> Result<BTreeMap<String, StateMap<EventId>>, LiveError> {
+pub fn room_states(
+    lab: &Lab,
+    room: &str,
+) -> Result<BTreeMap<String, StateMap<EventId>>, LiveError> {
     let room_id: RoomId = room
         .parse()
         .map_err(|e| LiveError::Story(format!("bad room ID {room}: {e}")))?;

@@ -22,7 +22,9 @@ async fn hooks_run_in_place_of_the_reference_and_are_counted() -> Result<(), Liv
     assert_eq!(missing_on(lab, HYPHA, &restored.lost)?.len(), 25);
 
     lab.advance(Duration::from_secs(60));
-    cast.alice.send_text(&cast.room, "after the restore").await?;
+    cast.alice
+        .send_text(&cast.room, "after the restore")
+        .await?;
     lab.settle().await?;
     let seen = scroll_back(&cast.bob, &cast.room).await?;
     let missing: Vec<_> = restored
@@ -30,7 +32,11 @@ async fn hooks_run_in_place_of_the_reference_and_are_counted() -> Result<(), Liv
         .iter()
         .filter(|message| !seen.contains(&message.body))
         .collect();
-    assert!(missing.is_empty(), "{}", describe_missing(HYPHA, &missing, 25));
+    assert!(
+        missing.is_empty(),
+        "{}",
+        describe_missing(HYPHA, &missing, 25)
+    );
     let calls = hooks.calls();
     assert!(calls.missing_events.calls > 0, "{calls:?}");
     assert!(calls.backfill.calls > 0, "{calls:?}");
@@ -48,7 +54,9 @@ async fn a_panicking_hook_is_an_error_answer_not_a_crash() -> Result<(), LiveErr
     let restored = restored_hypha(7, &peers, 25).await?;
     let (lab, cast) = (&restored.lab, &restored.cast);
     lab.advance(Duration::from_secs(60));
-    cast.alice.send_text(&cast.room, "after the restore").await?;
+    cast.alice
+        .send_text(&cast.room, "after the restore")
+        .await?;
     lab.settle().await?;
     let seen = scroll_back(&cast.bob, &cast.room).await?;
     let missing = restored
@@ -64,7 +72,12 @@ async fn a_panicking_hook_is_an_error_answer_not_a_crash() -> Result<(), LiveErr
     // The peers are still up and still federating.
     cast.alice.send_text(&cast.room, "still here").await?;
     lab.settle().await?;
-    assert!(cast.bob.texts(&cast.room).await?.contains(&"still here".to_owned()));
+    assert!(
+        cast.bob
+            .texts(&cast.room)
+            .await?
+            .contains(&"still here".to_owned())
+    );
     Ok(())
 }
 
@@ -90,5 +103,67 @@ async fn hooks_belong_to_one_server_and_survive_a_restart() -> Result<(), LabErr
     lab.settle().await?;
     assert!(hooks.calls().gap_detection.calls > before);
     assert_eq!(bob.texts(&room).await?, ["hello"]);
+    Ok(())
+}
+
+/// The fork story with the reference resolution installed as a hook on
+/// fairydust: all three servers agree on the room's state, hold every
+/// event, and the hook was called.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fork_story_resolves_with_a_resolve_hook() -> Result<(), LiveError> {
+    use lostfound_lab::live::{disagreements, fork, room_states};
+    use lostfound_protocol::state_res::resolve;
+    let hooks = Hooks::new().resolve(|sets, lookup| {
+        // The state events and their auth chains, through the lookup.
+        let mut loaded = std::collections::BTreeMap::new();
+        let mut to_load: Vec<_> = sets.iter().flat_map(|set| set.values().cloned()).collect();
+        while let Some(id) = to_load.pop() {
+            if loaded.contains_key(&id) {
+                continue;
+            }
+            if let Some(event) = lookup(&id) {
+                to_load.extend(event.auth_events().iter().cloned());
+                loaded.insert(id, event);
+            }
+        }
+        resolve(sets, |id| loaded.get(id)).map_err(|e| e.to_string())
+    });
+    let forked = fork(2021, &[(FAIRYDUST, hooks.clone())]).await?;
+    let states = room_states(&forked.lab, &forked.cast.room)?;
+    let differ = disagreements(&states);
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    for server in [TOMESH, HYPHA, FAIRYDUST] {
+        let missing = missing_on(&forked.lab, server, &forked.sent)?;
+        assert!(
+            missing.is_empty(),
+            "{}",
+            describe_missing(server, &missing, forked.sent.len())
+        );
+    }
+    let calls = hooks.calls().resolve;
+    assert!(calls.calls > 0 && calls.panics == 0, "{calls:?}");
+    Ok(())
+}
+
+/// A wrong resolution (the first state set wins) on fairydust leaves it
+/// disagreeing with the others for some seed: the story is sharp enough
+/// to catch it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fork_story_catches_a_wrong_resolution() -> Result<(), LiveError> {
+    use lostfound_lab::live::{SEEDS, disagreements, fork, room_states};
+    let mut caught = 0;
+    for seed in SEEDS {
+        let hooks = Hooks::new().resolve(|sets, _| sets.first().cloned().ok_or_else(String::new));
+        let forked = fork(seed, &[(FAIRYDUST, hooks.clone())]).await?;
+        let states = room_states(&forked.lab, &forked.cast.room)?;
+        if !disagreements(&states).is_empty() {
+            caught += 1;
+        }
+        assert!(hooks.calls().resolve.calls > 0);
+    }
+    assert!(
+        caught > 0,
+        "a first-set-wins resolution agreed on every seed"
+    );
     Ok(())
 }
