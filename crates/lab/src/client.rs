@@ -57,6 +57,19 @@ async fn call(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// The error for an answer with an error status: its `errcode` if the
+/// body has one (a Matrix error), `M_UNKNOWN` otherwise.
+fn refused(request: String, status: StatusCode, answer: &Value) -> LabError {
+    LabError::Refused {
+        request,
+        status: status.as_u16(),
+        errcode: answer["errcode"].as_str().unwrap_or("M_UNKNOWN").to_owned(),
+        message: answer["error"]
+            .as_str()
+            .map_or_else(|| answer.to_string(), str::to_owned),
+    }
+}
+
 /// Registers `username` on the server at `base_url` through the
 /// `m.login.dummy` interactive-auth flow, as Element does: the first
 /// request is answered `401` with a session, the second completes it.
@@ -81,7 +94,11 @@ pub async fn register(base_url: &str, username: &str) -> Result<User, LabError> 
         .await
         .map_err(failed)?;
     if !status.is_success() {
-        return Err(failed(format!("{status}: {registered}")));
+        return Err(refused(
+            format!("POST {path} as {username}"),
+            status,
+            &registered,
+        ));
     }
     logged_in(http, base_url, &registered).map_err(failed)
 }
@@ -104,7 +121,7 @@ pub async fn login(base_url: &str, username: &str, password: &str) -> Result<Use
         .await
         .map_err(failed)?;
     if !status.is_success() {
-        return Err(failed(format!("{status}: {answer}")));
+        return Err(refused(format!("POST {path} as {username}"), status, &answer));
     }
     logged_in(http, base_url, &answer).map_err(failed)
 }
@@ -151,9 +168,73 @@ impl User {
         .await
         .map_err(failed)?;
         if !status.is_success() {
-            return Err(failed(format!("{status}: {answer}")));
+            return Err(refused(
+                format!("{method} {path} as {}", self.user_id),
+                status,
+                &answer,
+            ));
         }
         Ok(answer)
+    }
+
+    /// Uploads `bytes` to the user's server; returns the `mxc://` URI.
+    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str) -> Result<String, LabError> {
+        let path = "/_matrix/media/v3/upload";
+        let request = format!("POST {path} as {}", self.user_id);
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.access_token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| LabError::Client {
+                request: request.clone(),
+                message: e.to_string(),
+            })?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(refused(request, status, &answer));
+        }
+        self.string(&answer, "content_uri")
+    }
+
+    /// Changes the password from `current` to `new`, completing the
+    /// `m.login.password` stage at once; this device stays logged in.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), LabError> {
+        let localpart = self
+            .user_id
+            .trim_start_matches('@')
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let body = json!({
+            "new_password": new,
+            "logout_devices": false,
+            "auth": {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": localpart},
+                "password": current,
+            },
+        });
+        self.request(Method::POST, "/_matrix/client/v3/account/password", Some(body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether the server still knows this access token.
+    pub async fn is_logged_in(&self) -> Result<bool, LabError> {
+        match self
+            .request(Method::GET, "/_matrix/client/v3/account/whoami", None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(LabError::Refused { errcode, .. }) if errcode == "M_UNKNOWN_TOKEN" => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     /// `POST /createRoom` with `body`; returns the room ID.

@@ -36,6 +36,14 @@ pub enum LabError {
     /// A file operation of a chaos step (backup, migrate, restore) failed.
     #[error("{path}: {message}")]
     Files { path: String, message: String },
+    /// A server answered a client request with a Matrix error.
+    #[error("{request} was refused: {status} {errcode}: {message}")]
+    Refused {
+        request: String,
+        status: u16,
+        errcode: String,
+        message: String,
+    },
     /// A client request failed or was answered with an error status.
     #[error("{request} failed: {message}")]
     Client { request: String, message: String },

@@ -54,6 +54,7 @@ pub mod error;
 pub mod hooks;
 pub mod live;
 pub mod network;
+pub mod scenario;
 pub mod node;
 pub mod seeds;
 pub mod settle;
