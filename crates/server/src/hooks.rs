@@ -17,15 +17,18 @@
 //!
 //! **The default is the reference.** [`Hooks::default`] installs nothing,
 //! and a server without hooks runs exactly the code it always ran. The
-//! pure walks the server itself uses are in [`reference`], the functions
+//! pure walks the server itself uses are in [`reference`](mod@reference), the functions
 //! the exercises' reference answers call.
 //!
 //! **A hook is counted and contained.** Each installed hook counts its
 //! calls ([`Hooks::calls`]; clones share the counters), so a test can tell
 //! that the student's code was reached at all. A hook that panics (a
 //! `todo!()`, say) does not take the server down: the panic is caught and
-//! treated as an error answer, with a warning naming the hook. Serving
-//! answers `500`; receiving treats it like a peer that failed to answer.
+//! treated as an error answer, with a warning naming the hook: serving
+//! answers `500`; gap detection finds no gap (as if the peer had not
+//! answered `get_missing_events`); a failed resolution on receipt leaves
+//! the event unprocessed, and in backfill leaves the state before the
+//! event unknown (see `federation::backfill::persist`).
 
 use lostfound_protocol::ids::{EventId, RoomId};
 use lostfound_protocol::pdu::Pdu;
