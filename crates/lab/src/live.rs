@@ -214,7 +214,7 @@ pub fn describe_missing(server: &str, missing: &[&Message], of: usize) -> String
         .map(|m| format!("{:?} from {} ({})", m.body, m.server, m.event_id))
         .collect();
     format!(
-        "{server} still lacks {} of {of} messages:\n  {}",
+        "{server} still lacks {} of {of} events:\n  {}",
         missing.len(),
         list.join("\n  ")
     )
@@ -388,4 +388,43 @@ pub fn disagreements(states: &BTreeMap<String, StateMap<EventId>>) -> Vec<String
         }
     }
     lines
+}
+
+/// [`disagreements`], each event shown with what it says (a topic, a
+/// name, a membership), as far as the server holding it can tell.
+pub fn explain_disagreements(
+    lab: &Lab,
+    states: &BTreeMap<String, StateMap<EventId>>,
+) -> Result<Vec<String>, LiveError> {
+    let mut lines = disagreements(states);
+    if lines.is_empty() {
+        return Ok(lines);
+    }
+    let mut said = Vec::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for (server, state) in states {
+        let store = lab.store(server)?;
+        for event_id in state.values() {
+            if !shown.insert(event_id.clone())
+                || !lines.iter().any(|l| l.contains(event_id.as_str()))
+            {
+                continue;
+            }
+            let event = store.event(event_id).map_err(|source| LabError::Store {
+                server: server.clone(),
+                source,
+            })?;
+            if let Some(stored) = event {
+                let content = Value::Object(stored.event.content().clone());
+                said.push(format!(
+                    "{event_id} = {} by {}: {content}",
+                    stored.event.event_type(),
+                    stored.event.sender()
+                ));
+            }
+        }
+    }
+    lines.push("where:".to_owned());
+    lines.extend(said.into_iter().map(|line| format!("  {line}")));
+    Ok(lines)
 }

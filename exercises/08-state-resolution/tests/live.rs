@@ -19,7 +19,7 @@ use reference as answer;
 
 use lostfound_lab::Hooks;
 use lostfound_lab::live::{
-    FAIRYDUST, HYPHA, INCIDENT_SEED, SEEDS, TOMESH, describe_missing, disagreements, fork,
+    FAIRYDUST, HYPHA, INCIDENT_SEED, SEEDS, TOMESH, describe_missing, explain_disagreements, fork,
     missing_on, room_states,
 };
 
@@ -51,7 +51,7 @@ async fn all_servers_agree(seed: u64) -> Result<(), String> {
         }
     }
     let states = room_states(&forked.lab, &forked.cast.room).map_err(lab_error)?;
-    let differ = disagreements(&states);
+    let differ = explain_disagreements(&forked.lab, &states).map_err(lab_error)?;
     if !differ.is_empty() {
         problems.push(format!(
             "the servers disagree on the room's state (slot → each server's event):\n  {}",
