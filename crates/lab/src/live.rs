@@ -207,7 +207,7 @@ pub fn missing_on<'a>(
     Ok(missing)
 }
 
-/// "hypha.lab still lacks 3 of 20 messages: …", for an assertion.
+/// "hypha.lab still lacks 3 of 20 events: …", for an assertion.
 pub fn describe_missing(server: &str, missing: &[&Message], of: usize) -> String {
     let list: Vec<String> = missing
         .iter()
