@@ -12,6 +12,7 @@ export CARGO_TERM_COLOR=never
 
 violations=0
 rows=()
+logs=$(mktemp -d)
 
 echo "manifest: exercises/manifest.toml matches the tests, hints and pristine stubs"
 if ! LOSTFOUND_STRICT_MANIFEST=1 cargo test -q --locked -p lostfound-grader --test manifest; then
@@ -33,20 +34,25 @@ for dir in exercises/[0-9][0-9]-*/; do
   fi
   echo
   echo "-- $package: the stub must fail"
-  if cargo test -q --locked -p "$package" --features graded >"/tmp/exercises-$package-stub.log" 2>&1; then
+  # It must fail by failing tests: a stub that does not even build teaches nothing.
+  if cargo test -q --locked -p "$package" --features graded >"$logs/$package-stub.log" 2>&1; then
     stub="PASSES"
     violations=$((violations + 1))
-    tail -n 20 "/tmp/exercises-$package-stub.log"
-  else
+    tail -n 20 "$logs/$package-stub.log"
+  elif grep -q '^test result: FAILED' "$logs/$package-stub.log"; then
     stub="fails"
+  else
+    stub="NO-BUILD"
+    violations=$((violations + 1))
+    tail -n 40 "$logs/$package-stub.log"
   fi
   echo "-- $package: the reference must pass"
-  if cargo test -q --locked -p "$package" --features graded,reference >"/tmp/exercises-$package-reference.log" 2>&1; then
+  if cargo test -q --locked -p "$package" --features graded,reference >"$logs/$package-reference.log" 2>&1; then
     reference="passes"
   else
     reference="FAILS"
     violations=$((violations + 1))
-    tail -n 40 "/tmp/exercises-$package-reference.log"
+    tail -n 40 "$logs/$package-reference.log"
   fi
   verdict="ok"
   if [ "$stub" != "fails" ] || [ "$reference" != "passes" ]; then verdict="VIOLATION"; fi
