@@ -29,7 +29,7 @@ pub fn watch(session: &mut Session, only: Option<&str>) -> Result<ExitCode> {
         );
         grade_and_report(session, &manifest, &exercise)?;
         while !session.progress.has_passed(&exercise.name) {
-            wait_for_change(&exercise.dir.join("src"))?;
+            wait_for_change(&[exercise.dir.join("src"), exercise.dir.join("tests")])?;
             grade_and_report(session, &manifest, &exercise)?;
         }
         let next = match only {
@@ -68,20 +68,24 @@ fn grade_and_report(session: &mut Session, manifest: &Manifest, exercise: &Exerc
     Ok(())
 }
 
-/// Blocks until a file under `directory` is added, removed or changed.
-fn wait_for_change(directory: &Path) -> Result<()> {
-    let before = snapshot(directory);
+/// Blocks until a file under one of `directories` is added, removed or
+/// changed. `tests/` is watched too, so that restoring a changed test file
+/// regrades at once.
+fn wait_for_change(directories: &[PathBuf]) -> Result<()> {
+    let before = snapshot(directories);
     loop {
         std::thread::sleep(POLL_INTERVAL);
-        if snapshot(directory) != before {
+        if snapshot(directories) != before {
             return Ok(());
         }
     }
 }
 
-fn snapshot(directory: &Path) -> Snapshot {
+fn snapshot(directories: &[PathBuf]) -> Snapshot {
     let mut files = Snapshot::new();
-    collect(directory, &mut files);
+    for directory in directories {
+        collect(directory, &mut files);
+    }
     files
 }
 
@@ -111,20 +115,17 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temporary directory");
         let file = directory.path().join("lib.rs");
         std::fs::write(&file, "fn a() {}").expect("write");
-        let first = snapshot(directory.path());
-        assert_eq!(first, snapshot(directory.path()), "nothing changed");
+        let watched = [directory.path().to_owned()];
+        let first = snapshot(&watched);
+        assert_eq!(first, snapshot(&watched), "nothing changed");
         std::fs::write(&file, "fn ab() {}").expect("write");
-        let second = snapshot(directory.path());
+        let second = snapshot(&watched);
         assert_ne!(
             first, second,
             "a longer file is a change even within one mtime tick"
         );
         std::fs::create_dir(directory.path().join("nested")).expect("mkdir");
         std::fs::write(directory.path().join("nested/more.rs"), "").expect("write");
-        assert_ne!(
-            second,
-            snapshot(directory.path()),
-            "a new file in a subdirectory"
-        );
+        assert_ne!(second, snapshot(&watched), "a new file in a subdirectory");
     }
 }
