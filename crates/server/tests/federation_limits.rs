@@ -114,6 +114,55 @@ async fn bogus_key_ids_on_an_event_cost_at_most_one_fetch() {
     assert_eq!(b.key_ring().fetch_count(), 1);
 }
 
+/// A clock the test moves by hand.
+#[derive(Debug)]
+struct HandClock(std::sync::atomic::AtomicU64);
+
+impl lostfound_server::state::Clock for HandClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The rate limit is for fetches that could only be wasted. A document
+/// that expired (the lab's clock jumps months between steps) is fetched
+/// again at once, or a healthy peer would be unverifiable for a minute.
+#[tokio::test]
+async fn an_expired_key_document_is_fetched_again_at_once() {
+    let servers = TestServer::start_federation(&["a.lab"]).await;
+    let now = lostfound_server::state::Clock::now_ms(&SystemClock);
+    let clock = Arc::new(HandClock(std::sync::atomic::AtomicU64::new(now)));
+    let b = Federation::new(
+        &key_of("b.lab"),
+        directory(&[("a.lab", servers[0].base_url.clone())]),
+        clock.clone(),
+    );
+    let key_id = "ed25519:1".parse().expect("a key ID");
+    b.request_key(&name("a.lab"), &key_id)
+        .await
+        .expect("a.lab's key");
+    assert_eq!(b.key_ring().fetch_count(), 1);
+    b.request_key(&name("a.lab"), &key_id)
+        .await
+        .expect("cached");
+    assert_eq!(b.key_ring().fetch_count(), 1, "a valid document is cached");
+
+    // Two days later a.lab's document (valid for a day) has expired.
+    clock.0.store(
+        now + 2 * 24 * 3600 * 1000,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    let refetched = b.request_key(&name("a.lab"), &key_id).await;
+    assert_eq!(
+        b.key_ring().fetch_count(),
+        2,
+        "fetched again within the minute"
+    );
+    // a.lab signs its document with its own (real) clock, so the new copy
+    // is already expired by b's clock: refused, but it was asked.
+    assert!(refetched.is_err(), "{refetched:?}");
+}
+
 /// A server that answers every connection with `response` (raw HTTP) and
 /// counts the requests it got. Plain threads and std sockets: all it
 /// needs is to write bytes, including more than a client should read.

@@ -31,7 +31,7 @@ use lostfound_protocol::ids::{KeyId, ServerName};
 use lostfound_protocol::server_keys::{ServerKeys, signed_key_document};
 use lostfound_protocol::signing::{SigningKey, VerifyKey};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -82,6 +82,8 @@ struct Cache {
     keys: BTreeMap<ServerName, ServerKeys>,
     /// When we last tried to fetch each server's document.
     last_fetch: BTreeMap<ServerName, Instant>,
+    /// Servers whose last fetch failed (they may be down).
+    failed: BTreeSet<ServerName>,
     /// One async lock per server, held while its document is fetched, so
     /// that concurrent verifications wait for one fetch instead of each
     /// starting its own (or finding the rate limit and failing).
@@ -186,22 +188,40 @@ impl KeyRing {
             return Ok(keys.clone());
         }
         let started = Instant::now();
-        if !self.may_fetch(server, started) {
+        if !self.may_fetch(server, cached.is_some(), started) {
             return cached.ok_or_else(|| unknown(server, "(none: refetch rate-limited)"));
         }
         self.lock().last_fetch.insert(server.clone(), started);
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let keys = fetch(client, server, now_ms).await?;
-        self.lock().keys.insert(server.clone(), keys.clone());
-        Ok(keys)
+        let fetched = fetch(client, server, now_ms).await;
+        let mut cache = self.lock();
+        match fetched {
+            Ok(keys) => {
+                cache.failed.remove(server);
+                cache.keys.insert(server.clone(), keys.clone());
+                Ok(keys)
+            }
+            Err(error) => {
+                cache.failed.insert(server.clone());
+                Err(error)
+            }
+        }
     }
 
-    /// Whether the last fetch of `server`'s keys is old enough, at `now`,
-    /// to fetch again.
-    fn may_fetch(&self, server: &ServerName, now: Instant) -> bool {
-        match self.lock().last_fetch.get(server) {
-            Some(&last) => now.saturating_duration_since(last) >= REFETCH_INTERVAL,
-            None => true,
+    /// Whether we may fetch `server`'s keys at `now`. The limit applies
+    /// when a fetch could only be wasted: the document we hold is still
+    /// valid (a key ID missing from it is someone's invention, or a
+    /// rotation the next allowed fetch will find), or the last fetch
+    /// failed (the server may be down). A document that merely expired,
+    /// which no request can cause, is fetched again at once: otherwise a
+    /// clock that moved past `valid_until_ts` would leave a healthy peer
+    /// unverifiable for a minute.
+    fn may_fetch(&self, server: &ServerName, holds_valid_document: bool, now: Instant) -> bool {
+        let cache = self.lock();
+        let limited = holds_valid_document || cache.failed.contains(server);
+        match cache.last_fetch.get(server) {
+            Some(&last) if limited => now.saturating_duration_since(last) >= REFETCH_INTERVAL,
+            _ => true,
         }
     }
 
