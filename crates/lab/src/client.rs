@@ -84,6 +84,13 @@ pub async fn register(base_url: &str, username: &str) -> Result<User, LabError> 
     let (status, challenge) = call(&http, base_url, None, Method::POST, path, Some(&body))
         .await
         .map_err(failed)?;
+    if status.is_client_error() && status != StatusCode::UNAUTHORIZED {
+        return Err(refused(
+            format!("POST {path} as {username}"),
+            status,
+            &challenge,
+        ));
+    }
     if status != StatusCode::UNAUTHORIZED {
         return Err(failed(format!(
             "expected an auth challenge, got {status}: {challenge}"
@@ -121,7 +128,11 @@ pub async fn login(base_url: &str, username: &str, password: &str) -> Result<Use
         .await
         .map_err(failed)?;
     if !status.is_success() {
-        return Err(refused(format!("POST {path} as {username}"), status, &answer));
+        return Err(refused(
+            format!("POST {path} as {username}"),
+            status,
+            &answer,
+        ));
     }
     logged_in(http, base_url, &answer).map_err(failed)
 }
@@ -220,9 +231,13 @@ impl User {
                 "password": current,
             },
         });
-        self.request(Method::POST, "/_matrix/client/v3/account/password", Some(body))
-            .await
-            .map(|_| ())
+        self.request(
+            Method::POST,
+            "/_matrix/client/v3/account/password",
+            Some(body),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Whether the server still knows this access token.

@@ -36,6 +36,11 @@ impl VirtualClock {
         self.now_ms.fetch_add(by, Ordering::SeqCst);
     }
 
+    /// What the clock shows (milliseconds since the Unix epoch).
+    pub fn now(&self) -> u64 {
+        self.now_ms.load(Ordering::SeqCst)
+    }
+
     /// Sets the clock to `now_ms`; it may go backwards, as a badly set
     /// server clock does.
     pub fn set(&self, now_ms: u64) {

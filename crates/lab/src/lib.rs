@@ -54,8 +54,8 @@ pub mod error;
 pub mod hooks;
 pub mod live;
 pub mod network;
-pub mod scenario;
 pub mod node;
+pub mod scenario;
 pub mod seeds;
 pub mod settle;
 

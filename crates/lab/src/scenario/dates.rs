@@ -60,7 +60,7 @@ pub fn format_day(ms: u64) -> String {
 }
 
 fn is_leap(year: u64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u64, month: u64) -> u64 {
@@ -73,7 +73,9 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 }
 
 fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    let years: u64 = (1970..year).map(|y| if is_leap(y) { 366 } else { 365 }).sum();
+    let years: u64 = (1970..year)
+        .map(|y| if is_leap(y) { 366 } else { 365 })
+        .sum();
     let months: u64 = (1..month).map(|m| days_in_month(year, m)).sum();
     years + months + day - 1
 }
@@ -119,9 +121,19 @@ mod tests {
 
     #[test]
     fn bad_dates_say_why() {
-        for text in ["", "2021", "2021-6-6", "2021-13-01", "2021-06-06 25:00", "yesterday"] {
+        for text in [
+            "",
+            "2021",
+            "2021-6-6",
+            "2021-13-01",
+            "2021-06-06 25:00",
+            "yesterday",
+        ] {
             assert!(parse(text).unwrap_err().contains("is not a date"), "{text}");
         }
-        assert_eq!(parse("2021-02-29").unwrap_err(), "\"2021-02-29\": 2021-02 has no day 29");
+        assert_eq!(
+            parse("2021-02-29").unwrap_err(),
+            "\"2021-02-29\": 2021-02 has no day 29"
+        );
     }
 }

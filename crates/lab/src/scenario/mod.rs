@@ -22,11 +22,15 @@
 //! expected: [`ScenarioError`].
 
 pub mod builtin;
+pub mod check;
 pub mod dates;
 mod parse;
+pub mod report;
+pub mod run;
 pub mod variant;
 
 pub use parse::parse;
+pub use run::{Finished, RunError, RunOptions, Runner, StepRecord, run};
 
 /// The schema version this program reads.
 pub const FORMAT: u64 = 1;
@@ -95,18 +99,28 @@ pub enum BackupChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// An online backup of `server`'s database and media, kept as `label`.
-    Backup { server: String, label: String },
+    Backup {
+        server: String,
+        label: String,
+    },
     /// The upgrade's copy of the database onto a disk with `quota` room.
     Migrate {
         server: String,
         quota: crate::chaos::Quota,
     },
     /// Delete the old database and use the copy; `verify` checks first.
-    Cleanup { server: String, verify: bool },
+    Cleanup {
+        server: String,
+        verify: bool,
+    },
     /// Kill the server.
-    Crash { server: String },
+    Crash {
+        server: String,
+    },
     /// Start the server (again); a refusal is recorded, not fatal.
-    Restart { server: String },
+    Restart {
+        server: String,
+    },
     /// Bring back a backup; with `only_if_down`, only if the server is
     /// not running (it refused its database).
     Restore {
@@ -115,18 +129,31 @@ pub enum Action {
         only_if_down: bool,
     },
     /// Cut the server off from the others / reconnect it.
-    Partition { server: String },
-    Heal { server: String },
+    Partition {
+        server: String,
+    },
+    Heal {
+        server: String,
+    },
     /// Create the account (it must not exist on the server).
-    Register { user: String },
+    Register {
+        user: String,
+    },
     /// Register again a user whose account the server lost; logs in
     /// instead if the account is still there.
-    Reregister { user: String },
+    Reregister {
+        user: String,
+    },
     /// Change the user's password.
-    SetPassword { user: String },
+    SetPassword {
+        user: String,
+    },
     /// Upload an image and make it the user's avatar, or with `room`, the
     /// room's avatar (`m.room.avatar`).
-    SetAvatar { user: String, room: Option<String> },
+    SetAvatar {
+        user: String,
+        room: Option<String>,
+    },
     CreateRoom {
         user: String,
         room: String,
@@ -138,7 +165,12 @@ pub enum Action {
         room: String,
         invitee: String,
     },
-    Join { user: String, room: String },
+    /// Join the room through `via` (default: the server of its creator).
+    Join {
+        user: String,
+        room: String,
+        via: Option<String>,
+    },
     /// `count` messages (`text`, numbered when `count` > 1).
     Send {
         user: String,
@@ -148,7 +180,10 @@ pub enum Action {
     },
     /// Page back through the room to its beginning, as a client
     /// scrolling up does (this is what triggers backfill).
-    ScrollBack { user: String, room: String },
+    ScrollBack {
+        user: String,
+        room: String,
+    },
 }
 
 impl Action {
@@ -192,7 +227,8 @@ pub fn server_of(user: &str) -> &str {
 /// The localpart of a user ID (`alice` for `@alice:tomesh.lab`).
 pub fn localpart_of(user: &str) -> &str {
     let user = user.strip_prefix('@').unwrap_or(user);
-    user.split_once(':').map_or(user, |(localpart, _)| localpart)
+    user.split_once(':')
+        .map_or(user, |(localpart, _)| localpart)
 }
 
 /// Why a scenario file was refused: where, and what was expected.

@@ -46,6 +46,7 @@ struct RawStep {
     kind: Option<String>,
     invite: Option<Vec<String>>,
     invitee: Option<String>,
+    via: Option<String>,
     text: Option<String>,
     count: Option<u32>,
     backup: Option<String>,
@@ -66,6 +67,7 @@ impl RawStep {
             ("kind", self.kind.is_some()),
             ("invite", self.invite.is_some()),
             ("invitee", self.invitee.is_some()),
+            ("via", self.via.is_some()),
             ("text", self.text.is_some()),
             ("count", self.count.is_some()),
             ("backup", self.backup.is_some()),
@@ -95,7 +97,7 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     ("set-avatar", &["user", "room"]),
     ("create-room", &["user", "room", "kind", "invite"]),
     ("invite", &["user", "room", "invitee"]),
-    ("join", &["user", "room"]),
+    ("join", &["user", "room", "via"]),
     ("send", &["user", "room", "text", "count"]),
     ("scroll-back", &["user", "room"]),
 ];
@@ -141,7 +143,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         let line = line_of(text, spanned.span().start);
         let at = |e: String| error(line, e);
         let raw_step = spanned.get_ref();
-        let at_text = raw_step.at.as_deref().ok_or_else(|| at("a step needs `at`".into()))?;
+        let at_text = raw_step
+            .at
+            .as_deref()
+            .ok_or_else(|| at("a step needs `at`".into()))?;
         let at_ms = dates::parse(at_text).map_err(|e| at(format!("at: {e}")))?;
         if at_ms < start_ms {
             return Err(at(format!(
@@ -219,7 +224,11 @@ impl Story {
                 known.join(", ")
             ));
         };
-        if let Some(extra) = raw.present().into_iter().find(|field| !takes.contains(field)) {
+        if let Some(extra) = raw
+            .present()
+            .into_iter()
+            .find(|field| !takes.contains(field))
+        {
             return Err(format!(
                 "`{operation}` does not take `{extra}` (it takes: {})",
                 takes.join(", ")
@@ -292,6 +301,7 @@ impl Story {
             "join" => Action::Join {
                 user: self.known_user(need(&raw.user, "user")?)?,
                 room: self.room(need(&raw.room, "room")?)?,
+                via: raw.via.clone().map(|via| self.server(via)).transpose()?,
             },
             "send" => {
                 let count = raw.count.unwrap_or(1);
@@ -315,7 +325,10 @@ impl Story {
 
     fn create_room(&mut self, raw: &RawStep) -> Result<Action, String> {
         let user = self.known_user(raw.user.clone().ok_or("`create-room` needs `user`")?)?;
-        let room = raw.room.clone().ok_or("`create-room` needs `room` (its label)")?;
+        let room = raw
+            .room
+            .clone()
+            .ok_or("`create-room` needs `room` (its label)")?;
         let kind = match raw.kind.as_deref().unwrap_or("public") {
             "public" => RoomKind::Public,
             "private" => RoomKind::Private,

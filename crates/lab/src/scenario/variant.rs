@@ -38,7 +38,10 @@ impl Variant {
             .map(|(_, variant, _)| *variant)
             .ok_or_else(|| {
                 let names: Vec<&str> = VARIANTS.iter().map(|(name, _, _)| *name).collect();
-                format!("unknown variant {name:?}; expected one of: {}", names.join(", "))
+                format!(
+                    "unknown variant {name:?}; expected one of: {}",
+                    names.join(", ")
+                )
             })
     }
 
@@ -70,9 +73,10 @@ const THREE_AM_MS: u64 = 3 * 60 * 60 * 1000;
 
 fn add_daily_backups(scenario: &mut Scenario) {
     let subject = scenario.subject.clone();
-    let first_backup = scenario.steps.iter().find(|step| {
-        matches!(&step.action, Action::Backup { server, .. } if *server == subject)
-    });
+    let first_backup = scenario
+        .steps
+        .iter()
+        .find(|step| matches!(&step.action, Action::Backup { server, .. } if *server == subject));
     let disaster = scenario.steps.iter().find(|step| match &step.action {
         Action::Migrate { server, .. } | Action::Cleanup { server, .. } => *server == subject,
         _ => false,

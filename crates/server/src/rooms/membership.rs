@@ -80,7 +80,11 @@ pub async fn join(
                 .ok_or(RoomError::UnknownAlias(alias))?,
         };
         let held = store.room(&room_id)?.is_some();
-        if !held && room_id.server_name() == our_server {
+        // A room named after us that we do not hold can only be joined
+        // through another server: one restored from an old backup lost
+        // rooms created since, which live on at the servers that joined.
+        let elsewhere = via.iter().any(|server| *server != our_server);
+        if !held && room_id.server_name() == our_server && !elsewhere {
             return Err(RoomError::UnknownRoom(room_id));
         }
         let current = member_event(store, &room_id, &joiner)?;

@@ -66,25 +66,111 @@ quota = "50%"
 fn bad_files_are_refused_with_their_line_and_what_was_expected() {
     let register = "\n[[step]]\nat = \"2021-01-02\"\ndo = \"register\"\nuser = \"@alice:a.lab\"\n";
     let cases: Vec<(String, usize, &str)> = vec![
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"sned\"\n"), 9, "unknown operation \"sned\"; expected one of: backup, migrate"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nserver = \"c.lab\"\n"), 9, "unknown server c.lab; the scenario's servers are: a.lab, b.lab"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"join\"\nuser = \"@bob:a.lab\"\nroom = \"x\"\n"), 9, "unknown user @bob:a.lab: register them"),
-        (with_steps(&format!("{register}\n[[step]]\nat = \"2021-01-02\"\ndo = \"join\"\nuser = \"@alice:a.lab\"\nroom = \"x\"\n")), 14, "unknown room \"x\""),
-        (with_steps("\n[[step]]\nat = \"June 6th\"\ndo = \"crash\"\nserver = \"a.lab\"\n"), 9, "at: \"June 6th\" is not a date"),
-        (with_steps(&format!("{register}\n[[step]]\nat = \"2021-01-01 09:00\"\ndo = \"crash\"\nserver = \"a.lab\"\n")), 14, "step out of order: 2021-01-01 09:00 is before the step on line 9"),
-        (with_steps("\n[[step]]\nat = \"2020-12-31\"\ndo = \"crash\"\nserver = \"a.lab\"\n"), 9, "step out of order: 2020-12-31 00:00 is before the scenario's start"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nserver = \"a.lab\"\nroom = \"x\"\n"), 9, "`crash` does not take `room` (it takes: server)"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\n"), 9, "`crash` needs `server`"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nservr = \"a.lab\"\n"), 12, "unknown field `servr`"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"migrate\"\nserver = \"a.lab\"\nquota = \"lots\"\n"), 9, "quota is \"50%\""),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"restore\"\nserver = \"a.lab\"\nbackup = \"june\"\n"), 9, "unknown backup \"june\""),
-        (with_steps(&format!("{register}{register}")), 14, "@alice:a.lab is already registered; use `reregister`"),
-        (with_steps(&format!("{register}\n[[step]]\nat = \"2021-01-02\"\ndo = \"create-room\"\nuser = \"@alice:a.lab\"\nroom = \"dm\"\nkind = \"dm\"\n")), 14, "a `dm` room invites exactly one user"),
-        (with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"register\"\nuser = \"alice\"\n"), 9, "\"alice\" is not a user ID"),
-        (HEADER.replace("format = 1", "format = 2"), 0, "format 2 is not one this program reads"),
-        (HEADER.replace("subject = \"a.lab\"", "subject = \"z.lab\""), 0, "the subject z.lab is not among the servers"),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"sned\"\n"),
+            9,
+            "unknown operation \"sned\"; expected one of: backup, migrate",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nserver = \"c.lab\"\n"),
+            9,
+            "unknown server c.lab; the scenario's servers are: a.lab, b.lab",
+        ),
+        (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"join\"\nuser = \"@bob:a.lab\"\nroom = \"x\"\n",
+            ),
+            9,
+            "unknown user @bob:a.lab: register them",
+        ),
+        (
+            with_steps(&format!(
+                "{register}\n[[step]]\nat = \"2021-01-02\"\ndo = \"join\"\nuser = \"@alice:a.lab\"\nroom = \"x\"\n"
+            )),
+            14,
+            "unknown room \"x\"",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"June 6th\"\ndo = \"crash\"\nserver = \"a.lab\"\n"),
+            9,
+            "at: \"June 6th\" is not a date",
+        ),
+        (
+            with_steps(&format!(
+                "{register}\n[[step]]\nat = \"2021-01-01 09:00\"\ndo = \"crash\"\nserver = \"a.lab\"\n"
+            )),
+            14,
+            "step out of order: 2021-01-01 09:00 is before the step on line 9",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2020-12-31\"\ndo = \"crash\"\nserver = \"a.lab\"\n"),
+            9,
+            "step out of order: 2020-12-31 00:00 is before the scenario's start",
+        ),
+        (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nserver = \"a.lab\"\nroom = \"x\"\n",
+            ),
+            9,
+            "`crash` does not take `room` (it takes: server)",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\n"),
+            9,
+            "`crash` needs `server`",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"crash\"\nservr = \"a.lab\"\n"),
+            12,
+            "unknown field `servr`",
+        ),
+        (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"migrate\"\nserver = \"a.lab\"\nquota = \"lots\"\n",
+            ),
+            9,
+            "quota is \"50%\"",
+        ),
+        (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"restore\"\nserver = \"a.lab\"\nbackup = \"june\"\n",
+            ),
+            9,
+            "unknown backup \"june\"",
+        ),
+        (
+            with_steps(&format!("{register}{register}")),
+            14,
+            "@alice:a.lab is already registered; use `reregister`",
+        ),
+        (
+            with_steps(&format!(
+                "{register}\n[[step]]\nat = \"2021-01-02\"\ndo = \"create-room\"\nuser = \"@alice:a.lab\"\nroom = \"dm\"\nkind = \"dm\"\n"
+            )),
+            14,
+            "a `dm` room invites exactly one user",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"register\"\nuser = \"alice\"\n"),
+            9,
+            "\"alice\" is not a user ID",
+        ),
+        (
+            HEADER.replace("format = 1", "format = 2"),
+            0,
+            "format 2 is not one this program reads",
+        ),
+        (
+            HEADER.replace("subject = \"a.lab\"", "subject = \"z.lab\""),
+            0,
+            "the subject z.lab is not among the servers",
+        ),
         (HEADER.replace("seed = 1\n", ""), 1, "missing field `seed`"),
-        ("format = 1\nname = [\n".to_owned(), 2, "unclosed array, expected `]`"),
+        (
+            "format = 1\nname = [\n".to_owned(),
+            2,
+            "unclosed array, expected `]`",
+        ),
     ];
     for (text, line, message) in cases {
         let error = refused(&text);
@@ -105,8 +191,14 @@ fn quotas_in_every_spelling() {
     assert_eq!(quota(Some(&value("unlimited"))), Ok(Quota::Unlimited));
     assert_eq!(quota(Some(&value("300 KiB"))), Ok(Quota::Bytes(307_200)));
     assert_eq!(quota(Some(&value("2 MiB"))), Ok(Quota::Bytes(2_097_152)));
-    assert_eq!(quota(Some(&toml::Value::Integer(4096))), Ok(Quota::Bytes(4096)));
-    assert_eq!(quota(Some(&value("25%"))), Ok(Quota::FractionOfDatabase(0.25)));
+    assert_eq!(
+        quota(Some(&toml::Value::Integer(4096))),
+        Ok(Quota::Bytes(4096))
+    );
+    assert_eq!(
+        quota(Some(&value("25%"))),
+        Ok(Quota::FractionOfDatabase(0.25))
+    );
     assert!(quota(Some(&toml::Value::Integer(-1))).is_err());
     assert!(quota(Some(&value("3 GB"))).is_err());
 }
