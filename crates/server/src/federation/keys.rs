@@ -276,12 +276,19 @@ mod tests {
         let ring = KeyRing::new(&key);
         let a: ServerName = "a.lab".parse().unwrap();
         let now = Instant::now();
-        assert!(ring.may_fetch(&a, now), "never fetched");
+        assert!(ring.may_fetch(&a, true, now), "never fetched");
         ring.lock().last_fetch.insert(a.clone(), now);
-        assert!(!ring.may_fetch(&a, now));
-        assert!(!ring.may_fetch(&a, now + REFETCH_INTERVAL / 2));
-        assert!(ring.may_fetch(&a, now + REFETCH_INTERVAL));
+        // Holding a valid document: a refetch waits for the interval.
+        assert!(!ring.may_fetch(&a, true, now));
+        assert!(!ring.may_fetch(&a, true, now + REFETCH_INTERVAL / 2));
+        assert!(ring.may_fetch(&a, true, now + REFETCH_INTERVAL));
+        // The document expired after a successful fetch: fetch at once.
+        assert!(ring.may_fetch(&a, false, now));
+        // The last fetch failed: the peer may be down, wait.
+        ring.lock().failed.insert(a.clone());
+        assert!(!ring.may_fetch(&a, false, now));
+        assert!(ring.may_fetch(&a, false, now + REFETCH_INTERVAL));
         let other: ServerName = "c.lab".parse().unwrap();
-        assert!(ring.may_fetch(&other, now), "the limit is per server");
+        assert!(ring.may_fetch(&other, true, now), "the limit is per server");
     }
 }
