@@ -140,6 +140,15 @@ impl SqliteStore {
         migrate::verify_copy(original, copy)
     }
 
+    /// The checks [`Self::open`] makes before it writes anything, on a
+    /// database file it does not open for writing: SQLite's consistency
+    /// check (`PRAGMA quick_check`), then ours (the file is a Lost & Found
+    /// database of a schema version we know, stamped as a finished copy).
+    /// An empty file passes: `open` would give it the schema.
+    pub fn check_file(path: &Path) -> Result<()> {
+        connection::check_read_only(path)
+    }
+
     /// Runs `operation` with the connection, and gives any SQLite error
     /// leaving it its meaning (see `errors`).
     ///

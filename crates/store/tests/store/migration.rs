@@ -132,3 +132,30 @@ fn a_missing_copy_is_a_problem_and_an_existing_target_is_never_overwritten() {
         Err(StoreError::Io { .. })
     ));
 }
+
+#[test]
+fn check_file_makes_the_checks_of_open_without_writing() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let before = std::fs::read(&original).unwrap();
+    SqliteStore::check_file(&original).unwrap();
+    assert!(std::fs::read(&original).unwrap() == before);
+
+    let (_kept, copy) = complete_copy(&original);
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    conn.pragma_update(None, "application_id", 0).unwrap();
+    drop(conn);
+    match SqliteStore::check_file(&copy) {
+        Err(StoreError::Unusable { reason, .. }) => {
+            assert!(reason.starts_with("an unfinished copy"), "{reason}")
+        }
+        other => panic!("expected an unstamped copy to be refused, got {other:?}"),
+    }
+
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, "not a database\n".repeat(300)).unwrap();
+    assert!(matches!(
+        SqliteStore::check_file(&garbage),
+        Err(StoreError::Unusable { .. })
+    ));
+}
