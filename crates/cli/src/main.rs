@@ -7,6 +7,7 @@ mod event;
 mod grade;
 mod input;
 mod key;
+mod scenario;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -38,20 +39,29 @@ enum Command {
     #[command(subcommand)]
     Key(key::KeyCommand),
     Serve(serve::ServeArgs),
+    /// Replay data-loss incidents and print the lost & found report.
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
     Grade(grade::GradeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A server's request log is its main output; other commands stay quiet.
-    init_logging(match cli.command {
-        Command::Serve(_) => "info",
-        _ => "warn",
-    });
+    let bare = matches!(&cli.command, Command::Scenario(command) if scenario::traces(command));
+    init_logging(
+        match &cli.command {
+            Command::Serve(_) => "info",
+            Command::Scenario(command) => scenario::log_filter(command),
+            _ => "warn",
+        },
+        bare,
+    );
     let result = match cli.command {
         Command::Event(command) => event::run(command),
         Command::Key(command) => key::run(command),
         Command::Serve(args) => serve::run(args),
+        Command::Scenario(command) => scenario::run(command),
         Command::Grade(args) => grade::run(args),
     };
     match result {
@@ -64,12 +74,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(default_level: &str) {
+/// Logs to standard error, filtered by RUST_LOG or `default_level`;
+/// `bare` drops the time, level and target, for the trace of a replay
+/// where each line is the message.
+fn init_logging(default_level: &str, bare: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if bare {
+        logs.without_time()
+            .with_level(false)
+            .with_target(false)
+            .init();
+    } else {
+        logs.init();
+    }
 }

@@ -47,6 +47,18 @@ pub enum Quota {
     FractionOfDatabase(f64),
 }
 
+impl std::fmt::Display for Quota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Quota::Unlimited => write!(f, "unlimited"),
+            Quota::Bytes(bytes) => write!(f, "{bytes} bytes"),
+            Quota::FractionOfDatabase(fraction) => {
+                write!(f, "{}% of the database", fraction * 100.0)
+            }
+        }
+    }
+}
+
 /// What a `cleanup` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cleanup {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often `settle` looks.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
+const POLL_INTERVAL: Duration = Duration::from_millis(2);
 
 /// What one poll saw of one running server.
 #[derive(Debug, PartialEq, Eq)]

@@ -25,6 +25,7 @@ pub mod builtin;
 pub mod check;
 pub mod dates;
 mod parse;
+pub mod predict;
 pub mod report;
 pub mod run;
 pub mod variant;
@@ -92,6 +93,15 @@ pub enum BackupChoice {
     Latest,
     /// The one with this label.
     Labelled(String),
+}
+
+impl std::fmt::Display for BackupChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackupChoice::Latest => write!(f, "the latest backup"),
+            BackupChoice::Labelled(label) => write!(f, "backup {label:?}"),
+        }
+    }
 }
 
 /// Every operation a step can do. Users are full Matrix IDs
