@@ -22,9 +22,10 @@ pub use lostfound_store::{CopyCheck, SqliteStore, StoreError};
 ///    database of a schema version we know, *stamped* as a finished copy:
 ///    `SqliteStore::copy_database` writes the stamp as its very last
 ///    step, so a copy cut short has none). `SqliteStore::check_file` does
-///    both; if it refuses the copy, the check is one problem whose text
-///    includes that error's message (it names the path), and nothing else
-///    is checked.
+///    both; if it refuses the copy (`StoreError::Unusable { reason, ..
+///    }`), the check is one problem whose text includes that `reason`
+///    (`"the copy is unusable: file is not a database"`), and nothing
+///    else is checked.
 /// 3. **Every table of the original must hold exactly the same rows in
 ///    the copy**, in any order. Each table that does not gives one
 ///    problem whose text names the table (`"table events: 300 rows in

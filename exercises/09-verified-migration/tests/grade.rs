@@ -12,7 +12,7 @@ mod reference;
 use reference as answer;
 
 use lostfound_protocol::ids::UserId;
-use lostfound_store::{Account, CopyCheck, DATABASE_FILE, Media, SqliteStore, Store};
+use lostfound_store::{Account, CopyCheck, DATABASE_FILE, Media, SqliteStore, Store, StoreError};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -106,6 +106,15 @@ fn assert_refused_naming(check: &CopyCheck, needle: &str, why: &str) {
     );
 }
 
+/// Why `SqliteStore::check_file` refuses `copy`: SQLite's words or ours,
+/// which the problem must carry.
+fn refusal(copy: &Path) -> String {
+    match SqliteStore::check_file(copy) {
+        Err(StoreError::Unusable { reason, .. }) => reason,
+        other => panic!("the test's copy should be unusable, check_file gave {other:?}"),
+    }
+}
+
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("the file is readable")
 }
@@ -149,7 +158,7 @@ fn the_incidents_copy_cut_short_by_a_full_disk_is_refused() {
     let found = check(&original, &copy);
     assert_refused_naming(
         &found,
-        &copy.display().to_string(),
+        &refusal(&copy),
         "the copy stopped half way on a full disk (it has no stamp)",
     );
     assert_eq!(
@@ -171,7 +180,7 @@ fn a_copy_without_the_stamp_is_refused_even_with_every_row() {
     let found = check(&original, &copy);
     assert_refused_naming(
         &found,
-        &copy.display().to_string(),
+        &refusal(&copy),
         "every row is there but the stamp is not: this file is not known to be a finished copy",
     );
 }
@@ -284,7 +293,7 @@ fn a_garbage_file_is_refused_and_named() {
     let found = check(&original, &garbage);
     assert_refused_naming(
         &found,
-        &garbage.display().to_string(),
+        &refusal(&garbage),
         "the copy is not a SQLite database at all",
     );
     assert_eq!(found.problems.len(), 1, "{:#?}", found.problems);
