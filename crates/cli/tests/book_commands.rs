@@ -343,6 +343,16 @@ fn federation_chapter_commands_print_what_the_book_shows() {
 }
 
 #[test]
+fn healing_chapter_commands_print_what_the_book_shows() {
+    check_chapter("healing.md", 8);
+}
+
+#[test]
+fn replay_chapter_commands_print_what_the_book_shows() {
+    check_chapter("replay.md", 9);
+}
+
+#[test]
 fn dots_match_any_number_of_lines() {
     let expected: Vec<String> = ["a", "...", "c", "..."]
         .iter()

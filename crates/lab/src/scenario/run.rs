@@ -664,7 +664,7 @@ fn describe_copy(server: &str, copy: &lostfound_store::CopyReport) -> String {
         .find(|table| table.rows_copied < table.rows_in_original);
     let where_ = partial.map_or_else(String::new, |table| {
         format!(
-            " at table {} ({} of {} rows)",
+            " at table {} ({} of {} rows copied)",
             table.table, table.rows_copied, table.rows_in_original
         )
     });

@@ -122,7 +122,8 @@ fn copy_everything(conn: &Connection) -> Result<(), String> {
         );
         if let Err(error) = conn.execute_batch(&copy_rows) {
             let _ = conn.execute_batch("ROLLBACK");
-            return Err(format!("copying table {table}: {}", words(error)));
+            // SQLite's own words: "database or disk is full".
+            return Err(error.to_string());
         }
     }
     for sql in schema_sql(conn, "index").map_err(words)? {
@@ -208,7 +209,10 @@ pub fn verify_copy(original: &Path, copy: &Path) -> Result<CopyCheck> {
         return Ok(CopyCheck { problems });
     }
     if let Err(error) = connection::check_read_only(copy) {
-        problems.push(error.to_string());
+        problems.push(match error {
+            StoreError::Unusable { reason, .. } => format!("the copy is unusable: {reason}"),
+            other => other.to_string(),
+        });
         return Ok(CopyCheck { problems });
     }
     let original_conn = open_read_only(original)?;
