@@ -63,7 +63,8 @@ mod tests {
 
     #[test]
     fn parties_are_read_from_an_x_matrix_header() {
-        let header = r#"X-Matrix origin="matrix.lab",destination="tomesh.lab",key="ed25519:1",sig="abc""#;
+        let header =
+            r#"X-Matrix origin="matrix.lab",destination="tomesh.lab",key="ed25519:1",sig="abc""#;
         assert_eq!(
             x_matrix_parties(header),
             Some(("matrix.lab".into(), "tomesh.lab".into()))
