@@ -27,7 +27,7 @@ grade *args:
 # Throughput of the protocol core, then of backfill between two servers
 # (BACKFILL_EVENTS, default 100,000); release build; prints events per second.
 bench:
-    cargo bench -p lostfound-protocol && cargo bench -p lostfound-server --bench backfill
+    cargo bench -p lostfound-protocol && cargo bench -p lostfound-server --bench backfill && cargo bench -p lostfound-lab --bench scenario
 
 # Message sends/s, latency and memory of `lostfound serve` beside Synapse on
 # SQLite (installs Synapse into .venv; about two minutes; not part of CI).

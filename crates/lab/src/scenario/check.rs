@@ -218,3 +218,69 @@ fn compare_copies(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str) -> EventId {
+        format!("${id}").parse().expect("an event ID")
+    }
+
+    fn copy(extremities: &[&str], state: &[(&str, &str)]) -> Copy {
+        Copy {
+            extremities: extremities.iter().map(|id| event(id)).collect(),
+            state: state
+                .iter()
+                .map(|(kind, id)| ((kind.to_string(), String::new()), event(id)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn same_latest_events_with_different_state_is_a_violation() {
+        let copies = BTreeMap::from([
+            (
+                "a.lab".to_owned(),
+                copy(&["tip"], &[("m.room.topic", "t1")]),
+            ),
+            (
+                "b.lab".to_owned(),
+                copy(&["tip"], &[("m.room.topic", "t2")]),
+            ),
+            // Behind the others (other latest events): not comparable yet.
+            (
+                "c.lab".to_owned(),
+                copy(&["old"], &[("m.room.topic", "t0")]),
+            ),
+        ]);
+        let mut result = CheckResult::default();
+        compare_copies("garden", &copies, 42, &mut result);
+        assert_eq!(result.violations.len(), 1, "{result:?}");
+        let violation = &result.violations[0];
+        assert_eq!(violation.kind, "convergence");
+        assert_eq!(violation.servers, ["a.lab", "b.lab"]);
+        assert_eq!(violation.step_line, 42);
+        assert_eq!(
+            violation.detail,
+            "the same latest events, different state at (m.room.topic, \"\")"
+        );
+    }
+
+    #[test]
+    fn agreeing_copies_pass() {
+        let copies = BTreeMap::from([
+            (
+                "a.lab".to_owned(),
+                copy(&["tip"], &[("m.room.topic", "t1")]),
+            ),
+            (
+                "b.lab".to_owned(),
+                copy(&["tip"], &[("m.room.topic", "t1")]),
+            ),
+        ]);
+        let mut result = CheckResult::default();
+        compare_copies("garden", &copies, 1, &mut result);
+        assert!(result.passed());
+    }
+}
