@@ -321,8 +321,8 @@ fn print_ending(report: &Report, finished: &Finished, wall: std::time::Duration)
     let check = &finished.check;
     if check.passed() {
         println!(
-            "Checker: passed. {} acknowledged messages are still on their servers, {} were \
-             destroyed on purpose (counted above), {} copies of rooms agree.",
+            "Checker: passed. Acknowledged messages still on their servers: {}; destroyed on \
+             purpose (counted above): {}; copies of rooms that agree: {}.",
             check.messages_checked, check.destroyed_on_purpose, check.room_copies_compared
         );
     } else {

@@ -18,8 +18,8 @@ use std::time::Instant;
 pub const FEDERATION_TARGET: &str = "lostfound::federation";
 
 /// Logs `GET /_matrix/client/v3/account/whoami 200 1.2ms` at `info`, and
-/// passes the request on unchanged. A signed federation request is also
-/// logged under [`FEDERATION_TARGET`] with who sent it to whom:
+/// passes the request on unchanged. A signed federation request is logged
+/// instead under [`FEDERATION_TARGET`], with who sent it to whom:
 /// `matrix.lab -> tomesh.lab PUT /_matrix/federation/v1/send/12 200 3.1ms`.
 pub async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
@@ -33,12 +33,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!("{method} {path} {status} {duration_ms:.1}ms");
-    if let Some((origin, destination)) = parties {
-        tracing::info!(
+    match parties {
+        Some((origin, destination)) => tracing::info!(
             target: FEDERATION_TARGET,
             "{origin} -> {destination} {method} {path} {status} {duration_ms:.1}ms"
-        );
+        ),
+        None => tracing::info!("{method} {path} {status} {duration_ms:.1}ms"),
     }
     response
 }

@@ -504,12 +504,18 @@ fn federated_rooms(outcome: &Outcome) -> String {
          through a peer (send_join returns the room's state).",
         outcome.peers, outcome.subject
     );
-    let text = match outcome.outcome {
-        "healed" => healed,
-        _ => format!(
-            "{healed} What is still missing ({}) was never asked for: no peer sent into those \
-             rooms and no local user scrolled back or was invited.",
-            outcome.still_lost.join(", ")
+    let asked = format!(
+        "{} learns of a gap after its newest event only when a peer sends a new message into \
+         the room, and scrolling back (backfill) fetches only what came before its oldest one.",
+        outcome.subject
+    );
+    let text = match (outcome.outcome, outcome.still_lost) {
+        ("healed", _) => healed,
+        (_, []) => format!("{healed} Some messages are still missing: {asked}"),
+        (_, missing) => format!(
+            "{healed} Still missing: {}. {asked} A room the server lost entirely comes back \
+             only when a local user joins it again.",
+            missing.join(", ")
         ),
     };
     kept_or(outcome, text)

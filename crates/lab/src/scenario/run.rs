@@ -33,7 +33,9 @@ pub struct StepRecord {
 /// Why a run stopped before its end.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("line {line} ({operation}): {source}")]
+    /// The source is the cause; callers print the chain (`{:#}` with
+    /// anyhow), so it is not repeated here.
+    #[error("line {line} ({operation})")]
     Step {
         line: usize,
         operation: &'static str,
