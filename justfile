@@ -10,10 +10,11 @@ default:
 test:
     cargo test --workspace
 
-# The main job. For now: take a Matrix event apart with the inspector.
-# (The live incident dashboard replaces this with a later issue.)
-demo:
-    cargo run --release -- event inspect book/examples/message.json
+# The main job: replay the June 2021 incident and print the lost & found
+# report. Pass options through: `just demo --step` (pause after each step,
+# for a live audience), `just demo --variant verified-cleanup`, `--trace`.
+demo *args:
+    cargo run --release -- scenario run hypha-2021 {{args}}
 
 # Serve the book at http://127.0.0.1:3000 (needs `cargo install mdbook --locked`).
 book:
@@ -25,7 +26,8 @@ grade *args:
     cargo run --release -q -- grade {{args}}
 
 # Throughput of the protocol core, then of backfill between two servers
-# (BACKFILL_EVENTS, default 100,000); release build; prints events per second.
+# (BACKFILL_EVENTS, default 100,000), then the wall time of the hypha-2021
+# replay and its variants; release build; prints figures.
 bench:
     cargo bench -p lostfound-protocol && cargo bench -p lostfound-server --bench backfill && cargo bench -p lostfound-lab --bench scenario
 
