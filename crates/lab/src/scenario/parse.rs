@@ -347,13 +347,19 @@ impl Story {
         if kind == RoomKind::Direct && invite.len() != 1 {
             return Err("a `dm` room invites exactly one user (`invite = [\"@bob:...\"]`)".into());
         }
-        if kind == RoomKind::Unfederated
-            && let Some(remote) = invite.iter().find(|u| server_of(u) != server_of(&user))
-        {
-            return Err(format!(
-                "an unfederated room cannot invite {remote}: only users of {} can ever join it",
-                server_of(&user)
-            ));
+        if let Some(remote) = invite.iter().find(|u| server_of(u) != server_of(&user)) {
+            return Err(if kind == RoomKind::Unfederated {
+                format!(
+                    "an unfederated room cannot invite {remote}: only users of {} can ever join it",
+                    server_of(&user)
+                )
+            } else {
+                format!(
+                    "`create-room` invites only users of {} (as our createRoom does); invite \
+                     {remote} with an `invite` step after it",
+                    server_of(&user)
+                )
+            });
         }
         if self.rooms.insert(room.clone(), kind).is_some() {
             return Err(format!("a room labelled {room:?} already exists"));

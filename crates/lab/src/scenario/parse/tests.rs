@@ -156,6 +156,15 @@ fn bad_files_are_refused_with_their_line_and_what_was_expected() {
             "\"alice\" is not a user ID",
         ),
         (
+            with_steps(&format!(
+                "{register}\n[[step]]\nat = \"2021-01-02\"\ndo = \"register\"\nuser = \"@bo:b.lab\"\n\n\
+                 [[step]]\nat = \"2021-01-02\"\ndo = \"create-room\"\nuser = \"@alice:a.lab\"\n\
+                 room = \"r\"\ninvite = [\"@bo:b.lab\"]\n"
+            )),
+            19,
+            "`create-room` invites only users of a.lab (as our createRoom does); invite @bo:b.lab",
+        ),
+        (
             HEADER.replace("format = 1", "format = 2"),
             0,
             "format 2 is not one this program reads",
