@@ -25,7 +25,7 @@
 use super::connection;
 use super::errors;
 use super::files::io_error;
-use super::migrations::APPLICATION_ID;
+use super::migrations::{APPLICATION_ID, UNFINISHED_COPY_ID};
 use crate::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
@@ -77,6 +77,10 @@ pub fn copy_database(original: &Path, copy: &Path, max_bytes: Option<u64>) -> Re
     }
     connection::check_read_only(original)?;
     let conn = Connection::open(copy).map_err(errors::from_sqlite)?;
+    // First of all, the mark of a copy in progress (see `migrations`): from
+    // now on the file can never pass for a new, empty database.
+    conn.pragma_update(None, "application_id", UNFINISHED_COPY_ID)
+        .map_err(errors::from_sqlite)?;
     // Tables are copied one at a time, so a row may arrive before the row
     // it refers to; a dump restore defers the same checks.
     conn.pragma_update(None, "foreign_keys", false)
@@ -84,9 +88,7 @@ pub fn copy_database(original: &Path, copy: &Path, max_bytes: Option<u64>) -> Re
     if let Some(max_bytes) = max_bytes {
         cap_size(&conn, max_bytes)?;
     }
-    let attached = original.to_string_lossy().into_owned();
-    conn.execute("ATTACH DATABASE ?1 AS original", [&attached])
-        .map_err(errors::from_sqlite)?;
+    attach_read_only(&conn, original)?;
     let outcome = copy_everything(&conn);
     let tables = count_rows(&conn)?;
     drop(conn);
@@ -96,6 +98,30 @@ pub fn copy_database(original: &Path, copy: &Path, max_bytes: Option<u64>) -> Re
         failure: outcome.err(),
         bytes_written,
     })
+}
+
+/// Attaches `original` as `original`, read-only: a copy must never write
+/// to what it copies.
+fn attach_read_only(conn: &Connection, original: &Path) -> Result<()> {
+    let uri = format!("file:{}?mode=ro", uri_path(original));
+    conn.execute("ATTACH DATABASE ?1 AS original", [&uri])
+        .map_err(errors::from_sqlite)?;
+    Ok(())
+}
+
+/// A path as the path part of an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `max_page_count` counts pages, so the cap is the number of whole
@@ -112,26 +138,54 @@ fn cap_size(conn: &Connection, max_bytes: u64) -> Result<()> {
 /// Schema, then each table's rows, then indexes, then the stamp; the first
 /// failure ends the copy and is returned in SQLite's words.
 fn copy_everything(conn: &Connection) -> Result<(), String> {
-    let words = |e: rusqlite::Error| errors::from_sqlite(e).to_string();
+    // SQLite's own words, such as "database or disk is full".
+    let words = |e: rusqlite::Error| e.to_string();
     for sql in schema_sql(conn, "table").map_err(words)? {
-        conn.execute_batch(&sql).map_err(words)?;
+        conn.execute(&sql, []).map_err(words)?;
     }
     for table in table_names(conn, "original").map_err(words)? {
-        let copy_rows = format!(
-            "BEGIN; INSERT INTO main.\"{table}\" SELECT * FROM original.\"{table}\"; COMMIT;"
-        );
-        if let Err(error) = conn.execute_batch(&copy_rows) {
-            let _ = conn.execute_batch("ROLLBACK");
-            // SQLite's own words: "database or disk is full".
-            return Err(error.to_string());
-        }
+        copy_rows(conn, &table).map_err(words)?;
     }
     for sql in schema_sql(conn, "index").map_err(words)? {
-        conn.execute_batch(&sql).map_err(words)?;
+        conn.execute(&sql, []).map_err(words)?;
+    }
+    // AUTOINCREMENT counters: without them the copy would hand out outbox
+    // IDs and stream positions again from where its surviving rows end.
+    if has_sequences(conn, "original").map_err(words)? {
+        conn.execute("DELETE FROM main.sqlite_sequence", [])
+            .map_err(words)?;
+        copy_rows(conn, "sqlite_sequence").map_err(words)?;
     }
     // Last of all, the stamp: only a finished copy says it is ours.
     conn.pragma_update(None, "application_id", APPLICATION_ID)
         .map_err(words)
+}
+
+/// Copies every row of `table` in one transaction (all or none).
+fn copy_rows(conn: &Connection, table: &str) -> rusqlite::Result<()> {
+    let quoted = quote(table);
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        &format!("INSERT INTO main.{quoted} SELECT * FROM original.{quoted}"),
+        [],
+    )?;
+    tx.commit()
+}
+
+/// `name` as an SQL identifier, whatever characters it holds.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn has_sequences(conn: &Connection, schema: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        &format!(
+            "SELECT count(*) > 0 FROM {}.sqlite_schema WHERE name = 'sqlite_sequence'",
+            quote(schema)
+        ),
+        [],
+        |row| row.get(0),
+    )
 }
 
 /// The `CREATE` statements of the original's tables or indexes, in the
@@ -142,14 +196,26 @@ fn schema_sql(conn: &Connection, kind: &str) -> rusqlite::Result<Vec<String>> {
          WHERE type = ?1 AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
          ORDER BY rowid",
     )?;
-    let rows = statement.query_map([kind], |row| row.get(0))?;
-    rows.collect()
+    let rows = statement.query_map([kind], |row| row.get::<_, String>(0))?;
+    let statements: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+    // The schema is data: run only what a schema holds, one statement each.
+    let allowed = ["CREATE TABLE ", "CREATE INDEX ", "CREATE UNIQUE INDEX "];
+    match statements
+        .iter()
+        .find(|sql| !allowed.iter().any(|a| sql.starts_with(a)))
+    {
+        Some(odd) => Err(rusqlite::Error::InvalidParameterName(format!(
+            "the original's schema holds a statement a copy will not run: {odd}"
+        ))),
+        None => Ok(statements),
+    }
 }
 
 fn table_names(conn: &Connection, schema: &str) -> rusqlite::Result<Vec<String>> {
     let mut statement = conn.prepare(&format!(
-        "SELECT name FROM \"{schema}\".sqlite_schema
-         WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        "SELECT name FROM {}.sqlite_schema
+         WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+        quote(schema)
     ))?;
     let rows = statement.query_map([], |row| row.get(0))?;
     rows.collect()
@@ -159,7 +225,7 @@ fn table_names(conn: &Connection, schema: &str) -> rusqlite::Result<Vec<String>>
 fn count_rows(conn: &Connection) -> Result<Vec<TableCopy>> {
     let count = |schema: &str, table: &str| -> rusqlite::Result<u64> {
         conn.query_row(
-            &format!("SELECT count(*) FROM \"{schema}\".\"{table}\""),
+            &format!("SELECT count(*) FROM {}.{}", quote(schema), quote(table)),
             [],
             |row| row.get(0),
         )
@@ -217,7 +283,11 @@ pub fn verify_copy(original: &Path, copy: &Path) -> Result<CopyCheck> {
     }
     let original_conn = open_read_only(original)?;
     let copy_conn = open_read_only(copy)?;
-    for table in table_names(&original_conn, "main").map_err(errors::from_sqlite)? {
+    let mut tables = table_names(&original_conn, "main").map_err(errors::from_sqlite)?;
+    if has_sequences(&original_conn, "main").map_err(errors::from_sqlite)? {
+        tables.push("sqlite_sequence".to_owned());
+    }
+    for table in tables {
         let theirs = table_digest(&original_conn, &table).map_err(errors::from_sqlite)?;
         match table_digest(&copy_conn, &table) {
             Err(_) => problems.push(format!("table {table} is missing from the copy")),
@@ -252,7 +322,7 @@ struct TableDigest {
 }
 
 fn table_digest(conn: &Connection, table: &str) -> rusqlite::Result<TableDigest> {
-    let mut statement = conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
+    let mut statement = conn.prepare(&format!("SELECT * FROM {}", quote(table)))?;
     let columns = statement.column_count();
     let mut rows: Vec<String> = statement
         .query_map([], |row| {

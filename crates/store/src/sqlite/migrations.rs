@@ -18,6 +18,17 @@ use rusqlite::{Connection, TransactionBehavior};
 /// `PRAGMA application_id` of a Lost & Found database: "L&F!" in ASCII.
 pub(super) const APPLICATION_ID: i32 = 0x4C26_4621;
 
+/// `application_id` of a copy still being written: "L&F?" in ASCII. A copy
+/// writes it before anything else and [`APPLICATION_ID`] after everything
+/// else, so a copy that stops at any point, even before its first table,
+/// says so.
+pub(super) const UNFINISHED_COPY_ID: i32 = 0x4C26_463F;
+
+/// Why a copy that never finished is refused.
+pub(super) const UNFINISHED_COPY: &str = "an unfinished copy: it is marked as a copy in \
+     progress and lacks the stamp a finished copy writes last (did a migration run out of \
+     disk?); restore a backup instead";
+
 /// One step of the schema's history.
 pub(super) struct Migration {
     pub version: i64,
@@ -47,16 +58,15 @@ pub(super) fn check_version(conn: &Connection) -> Result<i64, String> {
     let objects: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(|e| e.to_string())?;
+    // A copy marks itself unfinished first and stamps itself ours last
+    // (`migrate`); older unfinished copies had no mark, only our tables.
+    if application_id == UNFINISHED_COPY_ID
+        || (application_id == 0 && has_table(conn, "schema_version").map_err(|e| e.to_string())?)
+    {
+        return Err(UNFINISHED_COPY.to_owned());
+    }
     if application_id == 0 && objects == 0 {
         return Ok(0);
-    }
-    if application_id == 0 && has_table(conn, "schema_version").map_err(|e| e.to_string())? {
-        return Err(
-            "an unfinished copy: it holds Lost & Found's tables but not the stamp \
-             a finished copy writes last (did a migration run out of disk?); \
-             restore a backup instead"
-                .to_owned(),
-        );
     }
     if application_id == 0 {
         return Err(

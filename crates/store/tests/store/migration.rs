@@ -159,3 +159,54 @@ fn check_file_makes_the_checks_of_open_without_writing() {
         Err(StoreError::Unusable { .. })
     ));
 }
+
+/// A "disk" with room for the file header only: the copy stops before its
+/// first table. It must still be refused, never taken for a new server's
+/// empty database (which would start with no accounts and no rooms).
+#[test]
+fn a_copy_that_stopped_before_its_first_table_is_refused_too() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join(DATABASE_FILE);
+    let report = SqliteStore::copy_database(&original, &copy, Some(1)).unwrap();
+    assert!(
+        report.tables.iter().all(|t| t.rows_copied == 0),
+        "{report:?}"
+    );
+    let failure = report.failure.expect("one page holds no table");
+    assert!(failure.contains("database or disk is full"), "{failure}");
+    match SqliteStore::open(copy_dir.path()) {
+        Err(StoreError::Unusable { reason, .. }) => {
+            assert!(reason.starts_with("an unfinished copy"), "{reason}");
+        }
+        other => panic!("expected the unfinished copy to be refused, got {other:?}"),
+    }
+}
+
+/// The AUTOINCREMENT counters travel with the copy and are verified: a
+/// copy that forgot them would hand out outbox IDs and stream positions
+/// that were already used.
+#[test]
+fn autoincrement_counters_are_copied_and_verified() {
+    let dir = closed_store_with_history();
+    let original = dir.path().join(DATABASE_FILE);
+    let (_kept, copy) = complete_copy(&original);
+    assert!(
+        SqliteStore::verify_copy(&original, &copy)
+            .unwrap()
+            .is_sound()
+    );
+    assert_eq!(
+        tamper(
+            &copy,
+            "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'events'"
+        ),
+        1
+    );
+    let check = SqliteStore::verify_copy(&original, &copy).unwrap();
+    assert_eq!(
+        check.problems,
+        ["table sqlite_sequence: the same number of rows (2) but different contents"]
+    );
+}
