@@ -76,6 +76,8 @@ struct Inner {
     /// Destinations known to be reachable again, for the sender to retry
     /// at once instead of waiting out their backoff.
     peers_back: std::sync::Mutex<std::collections::BTreeSet<ServerName>>,
+    /// Destinations whose delivery worker is waiting out a backoff.
+    backing_off: std::sync::Mutex<std::collections::BTreeSet<ServerName>>,
 }
 
 impl Homeserver {
@@ -122,6 +124,7 @@ impl Homeserver {
                 stopping: watch::channel(false).0,
                 sender_wakeups: tokio::sync::Notify::new(),
                 peers_back: Default::default(),
+                backing_off: Default::default(),
             }),
         })
     }
@@ -190,29 +193,35 @@ impl Homeserver {
         self.inner.sender_wakeups.notify_one();
     }
 
-    /// Tells the federation sender that `server` is reachable again (it
-    /// just sent us a signed request, or the lab healed a partition): a
-    /// delivery waiting out its backoff is retried now.
+    /// Tells this server that `server` is reachable again (it just sent us
+    /// a signed request, or the lab healed a partition): a delivery to it
+    /// waiting out its backoff is retried now, and a failed key fetch no
+    /// longer holds back the next one. Costs nothing when no delivery to
+    /// `server` is backing off.
     pub fn peer_is_back(&self, server: &ServerName) {
-        let mut back = self
-            .inner
-            .peers_back
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        back.insert(server.clone());
-        drop(back);
-        self.wake_sender();
+        self.federation().key_ring().forget_failure(server);
+        let backing_off = lock(&self.inner.backing_off).contains(server);
+        if backing_off {
+            lock(&self.inner.peers_back).insert(server.clone());
+            self.wake_sender();
+        }
+    }
+
+    /// Records whether the delivery worker for `destination` is waiting
+    /// out a backoff (see [`Self::peer_is_back`]).
+    pub fn set_backing_off(&self, destination: &ServerName, waiting: bool) {
+        let mut backing_off = lock(&self.inner.backing_off);
+        if waiting {
+            backing_off.insert(destination.clone());
+        } else {
+            backing_off.remove(destination);
+        }
     }
 
     /// The destinations reported by [`Self::peer_is_back`] since the last
     /// call, for the sender.
     pub fn take_peers_back(&self) -> std::collections::BTreeSet<ServerName> {
-        let mut back = self
-            .inner
-            .peers_back
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::mem::take(&mut *back)
+        std::mem::take(&mut *lock(&self.inner.peers_back))
     }
 
     /// What the federation sender waits on (see [`Self::wake_sender`]).
@@ -226,4 +235,12 @@ impl Homeserver {
         // An error means the sender is gone, which also means stopping.
         let _ = stopping.wait_for(|stopping| *stopping).await;
     }
+}
+
+/// The lock, even if a thread panicked while holding it: these sets hold
+/// only complete entries.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -170,8 +170,17 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
 /// has each server in turn send a message once it holds the previous one:
 /// the last names everything before it, so the branches are merged.
 async fn settle(nodes: &mut [Node], run: &mut Run) -> Result<(), String> {
+    let mut restarted = Vec::new();
     for node in nodes.iter_mut().filter(|node| !node.is_up()) {
         node.restart().await;
+        restarted.push(node.name.clone());
+    }
+    // As the lab does: the peers retry now instead of waiting out their
+    // backoff (up to a minute, longer than this test's patience).
+    for node in nodes.iter() {
+        for name in &restarted {
+            node.peer_is_back(name);
+        }
     }
     wait_until("every outbox is empty", || {
         nodes.iter().all(|n| n.queued() == 0)

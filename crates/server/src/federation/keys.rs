@@ -84,6 +84,8 @@ struct Cache {
     last_fetch: BTreeMap<ServerName, Instant>,
     /// Servers whose last fetch failed (they may be down).
     failed: BTreeSet<ServerName>,
+    /// When (on the homeserver's clock) each held document was fetched.
+    fetched_at_ms: BTreeMap<ServerName, u64>,
     /// One async lock per server, held while its document is fetched, so
     /// that concurrent verifications wait for one fetch instead of each
     /// starting its own (or finding the rate limit and failing).
@@ -188,7 +190,7 @@ impl KeyRing {
             return Ok(keys.clone());
         }
         let started = Instant::now();
-        if !self.may_fetch(server, cached.is_some(), started) {
+        if !self.may_fetch(server, now_ms, started) {
             return cached.ok_or_else(|| unknown(server, "(none: refetch rate-limited)"));
         }
         self.lock().last_fetch.insert(server.clone(), started);
@@ -198,6 +200,7 @@ impl KeyRing {
         match fetched {
             Ok(keys) => {
                 cache.failed.remove(server);
+                cache.fetched_at_ms.insert(server.clone(), now_ms);
                 cache.keys.insert(server.clone(), keys.clone());
                 Ok(keys)
             }
@@ -208,20 +211,40 @@ impl KeyRing {
         }
     }
 
-    /// Whether we may fetch `server`'s keys at `now`. The limit applies
-    /// when a fetch could only be wasted: the document we hold is still
-    /// valid (a key ID missing from it is someone's invention, or a
-    /// rotation the next allowed fetch will find), or the last fetch
-    /// failed (the server may be down). A document that merely expired,
-    /// which no request can cause, is fetched again at once: otherwise a
-    /// clock that moved past `valid_until_ts` would leave a healthy peer
-    /// unverifiable for a minute.
-    fn may_fetch(&self, server: &ServerName, holds_valid_document: bool, now: Instant) -> bool {
+    /// Whether we may fetch `server`'s keys at `now` (`now_ms` on the
+    /// homeserver's clock). The one-a-minute limit applies unless the
+    /// document we hold has expired after being valid for at least that
+    /// minute: then a fetch is due, not wasted, and waiting would leave a
+    /// healthy peer unverifiable (the lab's clock jumps days between
+    /// steps). Everything else stays limited: a valid document (a key ID
+    /// missing from it is someone's invention, or a rotation the next
+    /// allowed fetch will find), a failed last fetch (the server may be
+    /// down), and a document that claimed to be valid for less than the
+    /// interval (a peer could otherwise make us fetch on every request).
+    fn may_fetch(&self, server: &ServerName, now_ms: u64, now: Instant) -> bool {
         let cache = self.lock();
-        let limited = holds_valid_document || cache.failed.contains(server);
+        let due = !cache.failed.contains(server)
+            && cache
+                .keys
+                .get(server)
+                .zip(cache.fetched_at_ms.get(server))
+                .is_some_and(|(keys, fetched_at)| {
+                    keys.valid_until_ts <= now_ms
+                        && keys.valid_until_ts.saturating_sub(*fetched_at) >= REFETCH_INTERVAL_MS
+                });
         match cache.last_fetch.get(server) {
-            Some(&last) if limited => now.saturating_duration_since(last) >= REFETCH_INTERVAL,
+            Some(&last) if !due => now.saturating_duration_since(last) >= REFETCH_INTERVAL,
             _ => true,
+        }
+    }
+
+    /// Forgets that fetching `server`'s keys failed, and when we last
+    /// tried: it is known to be up again, so the next fetch need not wait
+    /// out the interval.
+    pub fn forget_failure(&self, server: &ServerName) {
+        let mut cache = self.lock();
+        if cache.failed.remove(server) {
+            cache.last_fetch.remove(server);
         }
     }
 
@@ -276,19 +299,32 @@ mod tests {
         let ring = KeyRing::new(&key);
         let a: ServerName = "a.lab".parse().unwrap();
         let now = Instant::now();
-        assert!(ring.may_fetch(&a, true, now), "never fetched");
+        let day = 24 * 3600 * 1000;
+        assert!(ring.may_fetch(&a, 0, now), "never fetched");
         ring.lock().last_fetch.insert(a.clone(), now);
+        let document = |valid_until_ts| ServerKeys {
+            server_name: a.clone(),
+            verify_keys: BTreeMap::new(),
+            old_verify_keys: BTreeMap::new(),
+            valid_until_ts,
+        };
+        ring.lock().keys.insert(a.clone(), document(day));
+        ring.lock().fetched_at_ms.insert(a.clone(), 0);
         // Holding a valid document: a refetch waits for the interval.
-        assert!(!ring.may_fetch(&a, true, now));
-        assert!(!ring.may_fetch(&a, true, now + REFETCH_INTERVAL / 2));
-        assert!(ring.may_fetch(&a, true, now + REFETCH_INTERVAL));
-        // The document expired after a successful fetch: fetch at once.
-        assert!(ring.may_fetch(&a, false, now));
+        assert!(!ring.may_fetch(&a, 1, now));
+        assert!(!ring.may_fetch(&a, 1, now + REFETCH_INTERVAL / 2));
+        assert!(ring.may_fetch(&a, 1, now + REFETCH_INTERVAL));
+        // It expired after a day of validity: due at once.
+        assert!(ring.may_fetch(&a, 2 * day, now));
+        // A document valid for a millisecond earns no such exemption.
+        ring.lock().keys.insert(a.clone(), document(1));
+        assert!(!ring.may_fetch(&a, 2, now));
         // The last fetch failed: the peer may be down, wait.
+        ring.lock().keys.insert(a.clone(), document(day));
         ring.lock().failed.insert(a.clone());
-        assert!(!ring.may_fetch(&a, false, now));
-        assert!(ring.may_fetch(&a, false, now + REFETCH_INTERVAL));
+        assert!(!ring.may_fetch(&a, 2 * day, now));
+        assert!(ring.may_fetch(&a, 2 * day, now + REFETCH_INTERVAL));
         let other: ServerName = "c.lab".parse().unwrap();
-        assert!(ring.may_fetch(&other, true, now), "the limit is per server");
+        assert!(ring.may_fetch(&other, 1, now), "the limit is per server");
     }
 }

@@ -31,6 +31,8 @@ pub struct Node {
     http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The running server, to tell it that a peer is back.
+    homeserver: Option<Homeserver>,
     _dir: tempfile::TempDir,
 }
 
@@ -74,6 +76,7 @@ pub async fn start(names: &[&str], users: &[&str]) -> Vec<Node> {
             http: reqwest::Client::new(),
             stop: None,
             task: None,
+            homeserver: None,
             _dir: dir,
         };
         node.serve(listener);
@@ -90,6 +93,7 @@ impl Node {
             Homeserver::new(self.config.clone(), store, Arc::new(SystemClock)).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         self.stop = Some(stop);
+        self.homeserver = Some(homeserver.clone());
         self.task = Some(tokio::spawn(lostfound_server::serve(
             listener,
             homeserver,
@@ -97,6 +101,14 @@ impl Node {
                 let _ = stopped.await;
             },
         )));
+    }
+
+    /// Tells this server that `peer` is up again (as the lab does after a
+    /// restart), so that a delivery waiting out its backoff retries now.
+    pub fn peer_is_back(&self, peer: &str) {
+        if let (Some(homeserver), Ok(peer)) = (&self.homeserver, peer.parse()) {
+            homeserver.peer_is_back(&peer);
+        }
     }
 
     pub fn is_up(&self) -> bool {
@@ -108,6 +120,7 @@ impl Node {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.homeserver = None;
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }

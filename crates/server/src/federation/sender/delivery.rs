@@ -132,11 +132,13 @@ async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeups: Wa
                     "federation sender: delivery to {destination} failed, retrying in {:.1}s: {error}",
                     backoff.as_secs_f64()
                 );
+                homeserver.set_backing_off(&destination, true);
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
                     () = wakeups.retry.notified() => backoff = INITIAL_BACKOFF,
                     () = homeserver.shutting_down() => return,
                 }
+                homeserver.set_backing_off(&destination, false);
             }
         }
     }
