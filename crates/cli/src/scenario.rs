@@ -8,7 +8,7 @@ use lostfound_lab::scenario::{
     Finished, RunOptions, Runner, Scenario, StepRecord, builtin, dates, parse,
 };
 use serde_json::json;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -234,7 +234,21 @@ fn run_scenario(args: RunArgs) -> Result<ExitCode> {
     )?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = Instant::now();
-    let finished = runtime.block_on(replay(scenario, seed, args.step, &mut progress))?;
+    let finished = match runtime.block_on(replay(scenario, seed, args.step, &mut progress)) {
+        Ok(finished) => finished,
+        Err((error, records)) if args.json => {
+            // Tools get a document even when a step fails.
+            let document = json!({
+                "error": format!("{error:#}"),
+                "variant": variant.map(Variant::name),
+                "seed": seed,
+                "steps": records,
+            });
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            return Err(error);
+        }
+        Err((error, _)) => return Err(error),
+    };
     let wall = started.elapsed();
     if args.json {
         let document = json!({
@@ -257,27 +271,38 @@ fn run_scenario(args: RunArgs) -> Result<ExitCode> {
     })
 }
 
+/// Runs the scenario; on a failed step, the error and the steps that ran.
 async fn replay(
     scenario: Scenario,
     seed: u64,
     pause: bool,
     progress: &mut dyn Write,
-) -> Result<Finished> {
+) -> Result<Finished, (anyhow::Error, Vec<StepRecord>)> {
     let total = scenario.steps.len();
     let options = RunOptions {
         seed: Some(seed),
         ..RunOptions::default()
     };
-    let mut runner = Runner::start(scenario, options).await?;
+    let mut runner = Runner::start(scenario, options)
+        .await
+        .map_err(|e| (e.into(), Vec::new()))?;
     let mut pausing = pause;
     for (index, step) in runner.steps().iter().enumerate() {
-        let record = runner.step(step).await?;
-        print_step(progress, index + 1, total, &record)?;
+        let record = match runner.step(step).await {
+            Ok(record) => record,
+            Err(error) => return Err((error.into(), runner.records().to_vec())),
+        };
+        let shown = print_step(progress, index + 1, total, &record);
+        let records = || runner.records().to_vec();
+        shown.map_err(|e| (e, records()))?;
         if pausing && index + 1 < total {
-            pausing = wait_for_enter(progress).await?;
+            pausing = wait_for_enter()
+                .await
+                .map_err(|e| (e, runner.records().to_vec()))?;
         }
     }
-    Ok(runner.finish().await?)
+    let records = runner.records().to_vec();
+    runner.finish().await.map_err(|e| (e.into(), records))
 }
 
 fn print_step(out: &mut dyn Write, number: usize, total: usize, record: &StepRecord) -> Result<()> {
@@ -294,11 +319,12 @@ fn print_step(out: &mut dyn Write, number: usize, total: usize, record: &StepRec
 }
 
 /// Waits for Enter; false once the audience asked to run the rest (`c`).
-async fn wait_for_enter(out: &mut dyn Write) -> Result<bool> {
-    if std::io::stdin().is_terminal() {
-        write!(out, "  -- Enter: next step, c: run to the end -- ")?;
-        out.flush()?;
-    }
+/// The prompt goes to standard error, always: without a terminal (over
+/// `ssh` without `-t`, say) a silent wait would look like a hang.
+async fn wait_for_enter() -> Result<bool> {
+    let mut prompt = std::io::stderr();
+    write!(prompt, "  -- Enter: next step, c: run to the end -- ")?;
+    prompt.flush()?;
     let line = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin()
@@ -322,7 +348,7 @@ fn print_ending(report: &Report, finished: &Finished, wall: std::time::Duration)
     if check.passed() {
         println!(
             "Checker: passed. Acknowledged messages still on their servers: {}; destroyed on \
-             purpose (counted above): {}; copies of rooms that agree: {}.",
+             purpose (counted above): {}; copies of rooms compared: {}.",
             check.messages_checked, check.destroyed_on_purpose, check.room_copies_compared
         );
     } else {

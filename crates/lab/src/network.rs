@@ -131,6 +131,8 @@ impl Link {
         let ends = Arc::new(self.ends);
         loop {
             let Ok((incoming, _)) = listener.accept().await else {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             };
             if Self::is_cut(&self.cut.borrow(), &ends) {

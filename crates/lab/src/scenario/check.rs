@@ -61,11 +61,12 @@ pub(crate) async fn durability(
     let (mut checked, mut destroyed) = (0, 0);
     for message in &runner.tracked.messages {
         let origin = server_of(&message.sender).to_owned();
+        // Destroyed by a later step: the loss is the story, in the report.
         let destroyed_after = runner
             .tracked
             .destroyed
             .get(&origin)
-            .is_some_and(|at| *at >= message.at_ms);
+            .is_some_and(|step| *step > message.step);
         if destroyed_after {
             destroyed += 1;
             continue;
@@ -136,6 +137,10 @@ pub(crate) async fn durability(
 struct Copy {
     extremities: BTreeSet<EventId>,
     state: BTreeMap<(String, String), EventId>,
+    /// Whether one of the server's own users is joined (so it should be
+    /// sent everything), and the scenario never destroyed its files (so
+    /// it should lack nothing it was sent).
+    expects_everything: bool,
 }
 
 /// The convergence check, at the end of the run.
@@ -155,12 +160,23 @@ pub(crate) async fn convergence(
             }
             let store = runner.lab.store(server)?;
             let room_id = room_id.clone();
+            let name = server.clone();
+            let intact = !runner.tracked.destroyed.contains_key(server);
             let copy = tokio::task::spawn_blocking(move || {
                 let state = store.current_state(&room_id)?;
                 let extremities = store.forward_extremities(&room_id)?;
+                let mut joined = false;
+                for ((kind, user), event_id) in &state {
+                    if kind == "m.room.member" && server_of(user) == name {
+                        joined |= store
+                            .event(event_id)?
+                            .is_some_and(|e| e.event.content()["membership"] == "join");
+                    }
+                }
                 Ok::<_, lostfound_store::StoreError>(Copy {
                     extremities: extremities.into_iter().collect(),
                     state: state.into_iter().collect(),
+                    expects_everything: joined && intact,
                 })
             })
             .await
@@ -188,6 +204,33 @@ fn compare_copies(
     line: usize,
     result: &mut CheckResult,
 ) {
+    // Servers that were sent everything and lost nothing must hold the
+    // same latest events once the network is quiet; a server restored
+    // from a backup may legitimately lag until someone speaks (the report
+    // counts that), so it is left out.
+    let expecting: Vec<(&String, &Copy)> = copies
+        .iter()
+        .filter(|(_, copy)| copy.expects_everything)
+        .collect();
+    if let Some(((first, a), rest)) = expecting.split_first()
+        && let Some((second, b)) = rest.iter().find(|(_, b)| b.extremities != a.extremities)
+    {
+        result.violations.push(Violation {
+            kind: "convergence",
+            room: label.to_owned(),
+            servers: vec![(*first).clone(), (*second).clone()],
+            events: a
+                .extremities
+                .symmetric_difference(&b.extremities)
+                .map(ToString::to_string)
+                .collect(),
+            step_line: line,
+            detail: "joined, never restored, and reachable, yet holding different latest \
+                     events once the network was quiet: an event was not delivered or not \
+                     accepted"
+                .to_owned(),
+        });
+    }
     let servers: Vec<&String> = copies.keys().collect();
     for (index, first) in servers.iter().enumerate() {
         for second in &servers[index + 1..] {
@@ -229,6 +272,7 @@ mod tests {
 
     fn copy(extremities: &[&str], state: &[(&str, &str)]) -> Copy {
         Copy {
+            expects_everything: false,
             extremities: extremities.iter().map(|id| event(id)).collect(),
             state: state
                 .iter()
@@ -265,6 +309,26 @@ mod tests {
             violation.detail,
             "the same latest events, different state at (m.room.topic, \"\")"
         );
+    }
+
+    #[test]
+    fn intact_joined_servers_with_different_latest_events_are_a_violation() {
+        let mut a = copy(&["tip"], &[("m.room.topic", "t1")]);
+        let mut b = copy(&["old"], &[("m.room.topic", "t1")]);
+        let mut restored = copy(&["older"], &[("m.room.topic", "t0")]);
+        a.expects_everything = true;
+        b.expects_everything = true;
+        restored.expects_everything = false;
+        let copies = BTreeMap::from([
+            ("a.lab".to_owned(), a),
+            ("b.lab".to_owned(), b),
+            ("c.lab".to_owned(), restored),
+        ]);
+        let mut result = CheckResult::default();
+        compare_copies("garden", &copies, 7, &mut result);
+        assert_eq!(result.violations.len(), 1, "{result:?}");
+        assert_eq!(result.violations[0].servers, ["a.lab", "b.lab"]);
+        assert_eq!(result.violations[0].events, ["$old", "$tip"]);
     }
 
     #[test]

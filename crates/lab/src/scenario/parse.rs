@@ -109,6 +109,17 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// The line of the top-level `name = ...` in `text` (0 if absent).
+fn key_line(text: &str, name: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(0, |index| index + 1)
+}
+
 /// Parses and checks the scenario in `text`; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let error = |line: usize, message: String| ScenarioError {
@@ -120,20 +131,22 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         let line = e.span().map_or(0, |span| line_of(text, span.start));
         error(line, e.message().trim().to_owned())
     })?;
+    let key = |name: &str| key_line(text, name);
     if raw.format != FORMAT {
         return Err(error(
-            0,
+            key("format"),
             format!(
                 "format {} is not one this program reads (it reads format {FORMAT})",
                 raw.format
             ),
         ));
     }
-    let start_ms = dates::parse(&raw.start).map_err(|e| error(0, format!("start: {e}")))?;
-    let mut story = Story::new(&raw.servers).map_err(|e| error(0, e))?;
+    let start_ms =
+        dates::parse(&raw.start).map_err(|e| error(key("start"), format!("start: {e}")))?;
+    let mut story = Story::new(&raw.servers).map_err(|e| error(key("servers"), e))?;
     if !story.servers.contains(&raw.subject) {
         return Err(error(
-            0,
+            key("subject"),
             format!("the subject {} is not among the servers", raw.subject),
         ));
     }
@@ -190,7 +203,10 @@ struct Story {
     servers: BTreeSet<String>,
     users: BTreeSet<String>,
     rooms: BTreeMap<String, RoomKind>,
-    backups: BTreeSet<String>,
+    /// Backup labels, per server.
+    backups: BTreeMap<String, BTreeSet<String>>,
+    /// Servers with a `migrate` not yet cleaned up.
+    migrated: BTreeSet<String>,
 }
 
 impl Story {
@@ -211,7 +227,8 @@ impl Story {
             servers: declared,
             users: BTreeSet::new(),
             rooms: BTreeMap::new(),
-            backups: BTreeSet::new(),
+            backups: BTreeMap::new(),
+            migrated: BTreeSet::new(),
         })
     }
 
@@ -241,32 +258,49 @@ impl Story {
         };
         Ok(match operation {
             "backup" => {
-                let label = need(&raw.label, "label")?;
-                self.backups.insert(label.clone());
-                Action::Backup {
-                    server: self.server(need(&raw.server, "server")?)?,
-                    label,
+                let label = backup_label(need(&raw.label, "label")?)?;
+                let server = self.server(need(&raw.server, "server")?)?;
+                self.backups
+                    .entry(server.clone())
+                    .or_default()
+                    .insert(label.clone());
+                Action::Backup { server, label }
+            }
+            "migrate" => {
+                let server = self.server(need(&raw.server, "server")?)?;
+                self.migrated.insert(server.clone());
+                Action::Migrate {
+                    server,
+                    quota: quota(raw.quota.as_ref())?,
                 }
             }
-            "migrate" => Action::Migrate {
-                server: self.server(need(&raw.server, "server")?)?,
-                quota: quota(raw.quota.as_ref())?,
-            },
-            "cleanup" => Action::Cleanup {
-                server: self.server(need(&raw.server, "server")?)?,
-                verify: raw.verify.unwrap_or(false),
-            },
+            "cleanup" => {
+                let server = self.server(need(&raw.server, "server")?)?;
+                if !self.migrated.remove(&server) {
+                    return Err(format!(
+                        "`cleanup` of {server} needs a `migrate` of {server} before it: there is \
+                         no copy to put in place"
+                    ));
+                }
+                Action::Cleanup {
+                    server,
+                    verify: raw.verify.unwrap_or(false),
+                }
+            }
             "crash" => Action::Crash {
                 server: self.server(need(&raw.server, "server")?)?,
             },
             "restart" => Action::Restart {
                 server: self.server(need(&raw.server, "server")?)?,
             },
-            "restore" => Action::Restore {
-                server: self.server(need(&raw.server, "server")?)?,
-                backup: self.backup_choice(raw.backup.as_deref())?,
-                only_if_down: raw.only_if_down.unwrap_or(false),
-            },
+            "restore" => {
+                let server = self.server(need(&raw.server, "server")?)?;
+                Action::Restore {
+                    backup: self.backup_choice(&server, raw.backup.as_deref())?,
+                    server,
+                    only_if_down: raw.only_if_down.unwrap_or(false),
+                }
+            }
             "partition" => Action::Partition {
                 server: self.server(need(&raw.server, "server")?)?,
             },
@@ -412,15 +446,36 @@ impl Story {
         }
     }
 
-    fn backup_choice(&self, backup: Option<&str>) -> Result<BackupChoice, String> {
+    fn backup_choice(&self, server: &str, backup: Option<&str>) -> Result<BackupChoice, String> {
+        let taken = self.backups.get(server);
         match backup {
-            None | Some("latest") => Ok(BackupChoice::Latest),
-            Some(label) if self.backups.contains(label) => Ok(BackupChoice::Labelled(label.into())),
+            None | Some("latest") if taken.is_some() => Ok(BackupChoice::Latest),
+            None | Some("latest") => Err(format!(
+                "no backup of {server} is taken before this `restore`: add a `backup` step"
+            )),
+            Some(label) if taken.is_some_and(|labels| labels.contains(label)) => {
+                Ok(BackupChoice::Labelled(label.into()))
+            }
             Some(label) => Err(format!(
-                "unknown backup {label:?}: take it with `backup` in an earlier step, or say \"latest\""
+                "unknown backup {label:?} of {server}: take it with `backup` in an earlier step, \
+                 or say \"latest\""
             )),
         }
     }
+}
+
+/// A backup's label names a directory: letters, digits, `.`, `_` and `-`,
+/// not starting with a dot, at most 64 characters.
+fn backup_label(label: String) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if label.is_empty() || label.len() > 64 || label.starts_with('.') || !label.chars().all(allowed)
+    {
+        return Err(format!(
+            "backup label {label:?}: use 1 to 64 letters, digits, '.', '_' or '-', not starting \
+             with '.'"
+        ));
+    }
+    Ok(label)
 }
 
 /// `quota = "50%"` (of the database), `quota = "300 KiB"`, `quota = 307200`

@@ -30,11 +30,12 @@ pub struct Tracked {
     pub messages: Vec<Message>,
     /// Room labels and when each was created.
     pub rooms: BTreeMap<String, u64>,
-    /// Servers restored, and the time of the backup they got.
-    pub restored: BTreeMap<String, u64>,
+    /// Servers restored, and the label and time of the backup they got.
+    pub restored: BTreeMap<String, (String, u64)>,
     /// Servers whose files the scenario destroyed or replaced (an
-    /// unverified cleanup, a restore), and when it last did.
-    pub destroyed: BTreeMap<String, u64>,
+    /// unverified cleanup, a restore), and the number of the last step
+    /// that did.
+    pub destroyed: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +53,8 @@ pub struct Message {
     pub sender: String,
     pub body: String,
     pub at_ms: u64,
+    /// The number of the step that sent it (0 for the first step).
+    pub step: usize,
 }
 
 /// What the subject held at one moment.
@@ -67,8 +70,11 @@ pub struct Snapshot {
     /// Local users with an account, as `@user:server (registered DATE)`:
     /// an account registered again under the same name is another one.
     pub accounts: BTreeSet<String>,
-    /// The same users, by ID only.
-    pub users_with_accounts: BTreeSet<String>,
+    /// The same users, by ID, with their account's creation time.
+    pub users_with_accounts: BTreeMap<String, u64>,
+    /// Room labels with a member joined from another server: rooms some
+    /// peer holds a copy of.
+    pub shared_rooms: BTreeSet<String>,
     /// Local users whose newest password logs in.
     pub passwords: BTreeSet<String>,
     /// Uploads (by `what`) whose file the subject still serves.
@@ -146,6 +152,9 @@ fn read_store(
         }
         snapshot.rooms.insert(label.clone());
         room_labels.insert(room_id.clone(), label.clone());
+        if joined_elsewhere(store, &state, subject)? {
+            snapshot.shared_rooms.insert(label.clone());
+        }
         for user in users {
             let Ok(user_id) = user.parse::<UserId>() else {
                 continue;
@@ -180,7 +189,9 @@ fn read_store(
             snapshot
                 .accounts
                 .insert(format!("{user} (registered {registered})"));
-            snapshot.users_with_accounts.insert(user.clone());
+            snapshot
+                .users_with_accounts
+                .insert(user.clone(), account.created_ts);
         }
     }
     for upload in media {
@@ -204,16 +215,39 @@ fn read_store(
     Ok(snapshot)
 }
 
-/// The users (among `accounts`) who changed their password and can log in
-/// with the newest one: asked of the server, as the user would find out.
+/// Whether a user of another server than `subject` is joined, per `state`.
+fn joined_elsewhere(
+    store: &Arc<SqliteStore>,
+    state: &lostfound_protocol::state::StateMap<EventId>,
+    subject: &str,
+) -> Result<bool, lostfound_store::StoreError> {
+    for ((kind, user), event_id) in state.iter() {
+        if kind != "m.room.member" || server_of(user) == subject {
+            continue;
+        }
+        let joined = store
+            .event(event_id)?
+            .is_some_and(|stored| stored.event.content()["membership"] == "join");
+        if joined {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The password changes (as `@user:server (changed DATE)`) whose newest
+/// password logs in to the very account it was set on: asked of the
+/// server, as the user would find out. An account registered again after
+/// the change is another account, whatever password it has.
 async fn working_passwords(
     runner: &Runner<'_>,
-    accounts: &BTreeSet<String>,
+    accounts: &BTreeMap<String, u64>,
 ) -> Result<BTreeSet<String>, LabError> {
     let mut working = BTreeSet::new();
-    for user in runner.tracked.password_changes.keys() {
-        if !accounts.contains(user) {
-            continue;
+    for (user, changed_at) in &runner.tracked.password_changes {
+        match accounts.get(user) {
+            Some(created) if created <= changed_at => {}
+            _ => continue,
         }
         let Some(newest) = runner.newest_password(user) else {
             continue;
@@ -221,7 +255,10 @@ async fn working_passwords(
         let base_url = runner.lab.base_url(server_of(user))?;
         match client::login(&base_url, super::localpart_of(user), &newest).await {
             Ok(_) => {
-                working.insert(user.clone());
+                working.insert(format!(
+                    "{user} (changed {})",
+                    super::dates::format(*changed_at)
+                ));
             }
             Err(LabError::Refused { errcode, .. }) if errcode == "M_FORBIDDEN" => {}
             Err(other) => return Err(other),
@@ -245,8 +282,12 @@ pub struct Category {
     pub outcome: &'static str,
     /// Up to three items lost after the restore and found again.
     pub found_again: Vec<String>,
+    /// How many were found again in all.
+    pub found_again_count: usize,
     /// Up to three items still missing at the end.
     pub still_lost: Vec<String>,
+    /// How many are still missing in all.
+    pub still_lost_count: usize,
     /// Why it went this way, in a sentence.
     pub mechanism: String,
 }
@@ -282,6 +323,8 @@ struct Observed {
     unit: &'static str,
     items: [Items; 3],
     messages: Option<[usize; 3]>,
+    /// Items some other server held a copy of before the disaster.
+    shared: Items,
     mechanism: fn(&Outcome) -> String,
 }
 
@@ -293,6 +336,9 @@ struct Outcome<'a> {
     subject: &'a str,
     peers: &'a str,
     still_lost: &'a [String],
+    /// Items still lost that no other server ever held a copy of (rooms
+    /// with no member from another server before the disaster).
+    unshared: &'a [String],
 }
 
 impl Report {
@@ -309,16 +355,11 @@ impl Report {
             .filter(|server| *server != subject)
             .collect();
         let peers = peers.join(" and ");
-        let restored_from = runner.tracked.restored.get(subject).map(|at| {
-            let label = runner
-                .lab
-                .backups(subject)
-                .iter()
-                .rev()
-                .find(|backup| backup.taken_at_ms == *at)
-                .map_or("?", |backup| backup.label.as_str());
-            format!("{label:?} of {}", dates::format(*at))
-        });
+        let restored_from = runner
+            .tracked
+            .restored
+            .get(subject)
+            .map(|(label, at)| format!("{label:?} of {}", dates::format(*at)));
         let categories = observe(runner, &snapshots)
             .into_iter()
             .map(|observed| categorise(observed, subject, &peers, restored_from.as_deref()))
@@ -336,7 +377,7 @@ impl Report {
 
 /// Every category's items in the three snapshots.
 fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
-    let disaster = runner.disaster_at().unwrap_or(u64::MAX);
+    let disaster = runner.disaster_step().unwrap_or(usize::MAX);
     let rooms_of = |kinds: &[RoomKind]| -> Vec<String> {
         runner
             .rooms
@@ -360,7 +401,7 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
                 .tracked
                 .messages
                 .iter()
-                .filter(|m| m.at_ms < disaster && labels.contains(&m.room))
+                .filter(|m| m.step < disaster && labels.contains(&m.room))
                 .filter(|m| snapshot.messages.contains(&m.event_id))
                 .count()
         });
@@ -369,6 +410,7 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
             unit: "rooms",
             items,
             messages: Some(messages),
+            shared: snapshots[0].shared_rooms.clone(),
             mechanism,
         }
     };
@@ -389,6 +431,7 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
             unit: "files",
             items: snapshots.map(|s| s.media.clone()),
             messages: None,
+            shared: Items::new(),
             mechanism: media,
         },
         Observed {
@@ -396,6 +439,7 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
             unit: "accounts",
             items: snapshots.map(|s| s.accounts.clone()),
             messages: None,
+            shared: Items::new(),
             mechanism: accounts,
         },
         Observed {
@@ -403,6 +447,7 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
             unit: "passwords",
             items: snapshots.map(|s| s.passwords.clone()),
             messages: None,
+            shared: Items::new(),
             mechanism: passwords,
         },
         Observed {
@@ -415,6 +460,12 @@ fn observe(runner: &Runner<'_>, snapshots: &[&Snapshot; 3]) -> Vec<Observed> {
                     .collect()
             }),
             messages: None,
+            shared: snapshots[0]
+                .memberships
+                .iter()
+                .filter(|(_, room)| snapshots[0].shared_rooms.contains(room))
+                .map(|(user, room)| format!("{user} in {room}"))
+                .collect(),
             mechanism: memberships,
         },
     ]
@@ -456,16 +507,21 @@ fn categorise(
     let found_again: Vec<String> = before
         .iter()
         .filter(|item| !restored.contains(*item) && healed.contains(*item))
-        .take(3)
         .cloned()
         .collect();
-    let still_lost: Vec<String> = before.difference(healed).take(3).cloned().collect();
+    let still_lost: Vec<String> = before.difference(healed).cloned().collect();
+    let unshared: Vec<String> = still_lost
+        .iter()
+        .filter(|item| !observed.shared.contains(*item))
+        .cloned()
+        .collect();
     let mechanism = (observed.mechanism)(&Outcome {
         outcome,
         restored_from,
         subject,
         peers,
         still_lost: &still_lost,
+        unshared: &unshared,
     });
     Category {
         name: observed.name,
@@ -474,13 +530,18 @@ fn categorise(
         after_restore: restored_count,
         after_healing: healed_count,
         outcome,
-        found_again,
-        still_lost,
+        found_again_count: found_again.len(),
+        found_again: found_again.into_iter().take(3).collect(),
+        still_lost_count: still_lost.len(),
+        still_lost: still_lost.into_iter().take(3).collect(),
         mechanism,
     }
 }
 
-fn kept_or(outcome: &Outcome, otherwise: String) -> String {
+/// The sentence for a category: `lost` explains a loss (used for `lost`
+/// and `partly lost`), `found` what brought things back (for `healed`
+/// and `partly healed`); `kept` and `none` read the same everywhere.
+fn sentence(outcome: &Outcome, lost: String, found: String) -> String {
     match outcome.outcome {
         "none" => "The story had none before the disaster.".to_owned(),
         "kept" => match outcome.restored_from {
@@ -492,8 +553,33 @@ fn kept_or(outcome: &Outcome, otherwise: String) -> String {
                 outcome.subject
             ),
         },
-        _ => otherwise,
+        "healed" | "partly healed" => found,
+        _ => lost,
     }
+}
+
+/// How the subject's files were lost, for the sentences below.
+fn lost_with(outcome: &Outcome) -> String {
+    match outcome.restored_from {
+        Some(backup) => format!("the restore from backup {backup} brought back only what it held"),
+        None => format!(
+            "{}'s database was lost and no backup was restored",
+            outcome.subject
+        ),
+    }
+}
+
+/// What the scenario's later steps brought back, when the category's own
+/// mechanism does not explain it; the lists say what.
+fn came_back(outcome: &Outcome) -> String {
+    let rest = if outcome.still_lost.is_empty() {
+        String::new()
+    } else {
+        format!("; the rest is lost: {}", lost_with(outcome))
+    };
+    format!(
+        "Some came back after the restore through the scenario's later steps (see found again){rest}."
+    )
 }
 
 fn federated_rooms(outcome: &Outcome) -> String {
@@ -509,86 +595,128 @@ fn federated_rooms(outcome: &Outcome) -> String {
          the room, and scrolling back (backfill) fetches only what came before its oldest one.",
         outcome.subject
     );
+    let unshared = if outcome.unshared.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} had no member on another server, so no peer held a copy.",
+            outcome.unshared.join(", ")
+        )
+    };
     let text = match (outcome.outcome, outcome.still_lost) {
         ("healed", _) => healed,
-        (_, []) => format!("{healed} Some messages are still missing: {asked}"),
-        (_, missing) => format!(
-            "{healed} Still missing: {}. {asked} A room the server lost entirely comes back \
-             only when a local user joins it again.",
-            missing.join(", ")
+        ("partly healed", []) => format!("{healed} Some messages are still missing: {asked}"),
+        ("partly healed", _) => format!(
+            "{healed} A room the server lost entirely comes back only when a local user joins \
+             it again, and its messages when someone asks: {asked}{unshared}"
         ),
+        _ if !outcome.unshared.is_empty() && outcome.unshared.len() == outcome.still_lost.len() => {
+            format!("Lost: {}.{unshared}", lost_with(outcome))
+        }
+        _ => format!("Lost: {}. {asked}{unshared}", lost_with(outcome)),
     };
-    kept_or(outcome, text)
+    sentence(outcome, text.clone(), text)
 }
 
 fn unfederated_rooms(outcome: &Outcome) -> String {
-    kept_or(
+    sentence(
         outcome,
         format!(
-            "Lost: m.federate was false, so no other server ever held a copy; the only one \
-             was in {}'s database.",
-            outcome.subject
+            "Lost: m.federate was false, so no other server ever held a copy, and {}.",
+            lost_with(outcome)
         ),
+        came_back(outcome),
     )
 }
 
 fn direct_messages(outcome: &Outcome) -> String {
-    kept_or(
-        outcome,
+    let lost = if outcome.unshared.is_empty() {
+        format!("Lost: {}.", lost_with(outcome))
+    } else {
         format!(
-            "Lost: both people lived on {}, so no other server was ever in these rooms to \
-             give them back.",
-            outcome.subject
-        ),
-    )
+            "Lost: everyone in {} lived on {}, so no other server was ever in the room to give \
+             it back, and {}.",
+            outcome.unshared.join(", "),
+            outcome.subject,
+            lost_with(outcome)
+        )
+    };
+    let found = format!(
+        "A direct message with someone on another server is a federated room like any other: \
+         {} held it and gave it back.",
+        outcome.peers
+    );
+    let found = match outcome.outcome {
+        "healed" => found,
+        _ => format!("{found} {}", came_back(outcome)),
+    };
+    sentence(outcome, lost, found)
 }
 
 fn media(outcome: &Outcome) -> String {
-    kept_or(
+    sentence(
         outcome,
         format!(
             "Lost: a file lives in the media directory of the server it was uploaded to. Other \
              servers held only its mxc:// address: a room avatar's event came back with the \
-             room, but the image it names is gone. Only what the {} backup held is back.",
-            outcome.subject
+             room, but the image it names is gone; {}.",
+            lost_with(outcome)
         ),
+        came_back(outcome),
     )
 }
 
 fn accounts(outcome: &Outcome) -> String {
-    kept_or(
+    sentence(
         outcome,
         format!(
-            "Lost: an account lives only on its homeserver. Re-registering the same name on \
-             {} makes a new account; the old password, devices and profile are gone.",
+            "Lost: an account lives only on its homeserver, and {}. Registering the same name \
+             again on {} makes a new account; the old password, devices and profile are gone.",
+            lost_with(outcome),
             outcome.subject
         ),
+        came_back(outcome),
     )
 }
 
 fn passwords(outcome: &Outcome) -> String {
-    kept_or(
-        outcome,
-        "Lost: the backup brought back the old password hashes, so only the password from \
-         before the gap works; no other server ever had them."
+    let lost = match outcome.restored_from {
+        Some(_) => "Lost: the backup brought back the old password hashes, so only the \
+                    password from before the change works; no other server ever had them."
             .to_owned(),
-    )
+        None => format!(
+            "Lost with the accounts: {}, and no other server ever had a password hash.",
+            lost_with(outcome)
+        ),
+    };
+    sentence(outcome, lost, came_back(outcome))
 }
 
 fn memberships(outcome: &Outcome) -> String {
-    let text = format!(
+    let found = format!(
         "Membership is room state, and {} still said these users were joined: once a room came \
          back, so did its members, re-registered users included.",
         outcome.peers
     );
-    let text = match outcome.outcome {
-        "healed" => format!("Found again: {text}"),
-        _ => format!(
-            "{text} Memberships of rooms no other server held stay lost ({}).",
-            outcome.still_lost.join(", ")
-        ),
+    let rest = if outcome.still_lost.is_empty() {
+        String::new()
+    } else if outcome.unshared.len() == outcome.still_lost.len() {
+        " The memberships still missing were in rooms no other server held.".to_owned()
+    } else {
+        " Some still missing are in rooms peers held but the server never heard from again."
+            .to_owned()
     };
-    kept_or(outcome, text)
+    sentence(
+        outcome,
+        format!(
+            "Lost: {}, and no peer said these users were joined.{rest}",
+            lost_with(outcome)
+        ),
+        match outcome.outcome {
+            "healed" => format!("Found again: {found}"),
+            _ => format!("{found}{rest}"),
+        },
+    )
 }
 
 impl Report {
@@ -625,16 +753,12 @@ impl Report {
                 category.name, category.outcome, category.mechanism
             ));
             if !category.found_again.is_empty() {
-                out.push_str(&format!(
-                    "  found again: {}\n",
-                    category.found_again.join(", ")
-                ));
+                let list = listed(&category.found_again, category.found_again_count);
+                out.push_str(&format!("  found again: {list}\n"));
             }
             if !category.still_lost.is_empty() {
-                out.push_str(&format!(
-                    "  still lost:  {}\n",
-                    category.still_lost.join(", ")
-                ));
+                let list = listed(&category.still_lost, category.still_lost_count);
+                out.push_str(&format!("  still lost:  {list}\n"));
             }
         }
         out
@@ -648,5 +772,14 @@ impl std::fmt::Display for Count {
             Some(messages) => write!(f, "{} ({messages} msgs)", self.items),
             None => write!(f, "{}", self.items),
         }
+    }
+}
+
+/// `a, b, c` or, when the list was cut, `a, b, c and 4 more`.
+fn listed(items: &[String], count: usize) -> String {
+    let shown = items.join(", ");
+    match count.saturating_sub(items.len()) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
     }
 }

@@ -103,6 +103,8 @@ pub struct Runner<'a> {
     disaster_began: bool,
     /// When the disaster began.
     disaster_at_ms: Option<u64>,
+    /// The number of the step where it began.
+    disaster_step: Option<usize>,
     records: Vec<StepRecord>,
     check: super::check::CheckResult,
 }
@@ -127,6 +129,7 @@ impl<'a> Runner<'a> {
             snapshots: report::Snapshots::default(),
             disaster_began: false,
             disaster_at_ms: None,
+            disaster_step: None,
             records: Vec::new(),
             check: super::check::CheckResult::default(),
         })
@@ -161,6 +164,7 @@ impl<'a> Runner<'a> {
             self.snapshots.before = Some(self.snapshot().await.map_err(at_step)?);
             self.disaster_began = true;
             self.disaster_at_ms = Some(step.at_ms);
+            self.disaster_step = Some(self.records.len());
         }
         let summary = self.act(step).await.map_err(|error| match error {
             Acting::Lab(source) => at_step(source),
@@ -214,6 +218,11 @@ impl<'a> Runner<'a> {
         self.disaster_at_ms
     }
 
+    /// The number of the step where the disaster began, if it has.
+    pub fn disaster_step(&self) -> Option<usize> {
+        self.disaster_step
+    }
+
     /// The newest password `user` set (the one they would type).
     pub(crate) fn newest_password(&self, user: &str) -> Option<String> {
         self.people.get(user)?.passwords.last().cloned()
@@ -249,8 +258,8 @@ impl<'a> Runner<'a> {
                 let outcome = self.lab.cleanup(server, verifier).await?;
                 self.doubt_sessions_on(server);
                 if outcome == (Cleanup::Replaced { verified: false }) {
-                    let now = self.lab.clock().now();
-                    self.tracked.destroyed.insert(server.clone(), now);
+                    let step = self.records.len();
+                    self.tracked.destroyed.insert(server.clone(), step);
                 }
                 Ok(match outcome {
                     Cleanup::Replaced { verified: false } => format!(
@@ -400,11 +409,13 @@ impl<'a> Runner<'a> {
         .ok_or_else(|| Acting::Story(format!("{server} has no such backup")))?;
         self.doubt_sessions_on(server);
         self.lab.restore(server, &backup).await?;
+        self.tracked.restored.insert(
+            server.to_owned(),
+            (backup.label.clone(), backup.taken_at_ms),
+        );
         self.tracked
-            .restored
-            .insert(server.to_owned(), backup.taken_at_ms);
-        let now = self.lab.clock().now();
-        self.tracked.destroyed.insert(server.to_owned(), now);
+            .destroyed
+            .insert(server.to_owned(), self.records.len());
         Ok(format!(
             "{server} restored from backup {:?} of {}",
             backup.label,
@@ -601,6 +612,7 @@ impl<'a> Runner<'a> {
                 sender: user.to_owned(),
                 body,
                 at_ms: self.lab.clock().now(),
+                step: self.records.len(),
             });
         }
         let what = if count == 1 {

@@ -165,13 +165,32 @@ fn bad_files_are_refused_with_their_line_and_what_was_expected() {
             "`create-room` invites only users of a.lab (as our createRoom does); invite @bo:b.lab",
         ),
         (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"backup\"\nserver = \"a.lab\"\nlabel = \"../../etc\"\n",
+            ),
+            9,
+            "backup label \"../../etc\": use 1 to 64 letters",
+        ),
+        (
+            with_steps("\n[[step]]\nat = \"2021-01-02\"\ndo = \"cleanup\"\nserver = \"a.lab\"\n"),
+            9,
+            "`cleanup` of a.lab needs a `migrate` of a.lab before it",
+        ),
+        (
+            with_steps(
+                "\n[[step]]\nat = \"2021-01-02\"\ndo = \"backup\"\nserver = \"b.lab\"\nlabel = \"jan\"\n\n[[step]]\nat = \"2021-01-03\"\ndo = \"restore\"\nserver = \"a.lab\"\n",
+            ),
+            15,
+            "no backup of a.lab is taken before this `restore`",
+        ),
+        (
             HEADER.replace("format = 1", "format = 2"),
-            0,
+            1,
             "format 2 is not one this program reads",
         ),
         (
             HEADER.replace("subject = \"a.lab\"", "subject = \"z.lab\""),
-            0,
+            6,
             "the subject z.lab is not among the servers",
         ),
         (HEADER.replace("seed = 1\n", ""), 1, "missing field `seed`"),
