@@ -9,6 +9,23 @@ use lostfound_store::{EventWrite, SqliteStore, Store, StreamPosition, Transactio
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// A closed store holding a room with a few hundred messages: a
+/// database worth damaging, copying or checking.
+pub fn closed_store_with_history() -> TempDir {
+    let (dir, store) = new_store();
+    let alice = user("alice");
+    let mut room = TestRoom::create(&store, "hypha", &alice);
+    for n in 0..300 {
+        room.message(
+            &store,
+            &alice,
+            &format!("message {n} {}", "padding ".repeat(20)),
+        );
+    }
+    drop(store); // checkpoints the WAL into homeserver.db
+    dir
+}
+
 /// A new store in its own temporary data directory (deleted on drop).
 pub fn new_store() -> (TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temporary directory");

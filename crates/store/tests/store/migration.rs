@@ -2,25 +2,9 @@
 //! that fills up for real, the refusal to open what it leaves, and the
 //! verification the upgrade guide left out.
 
-use crate::common::{TestRoom, new_store, user};
+use crate::common::closed_store_with_history;
 use lostfound_store::{DATABASE_FILE, SqliteStore, StoreError};
 use tempfile::TempDir;
-
-/// A closed store with a room of a few hundred messages.
-fn closed_store_with_history() -> TempDir {
-    let (dir, store) = new_store();
-    let alice = user("alice");
-    let mut room = TestRoom::create(&store, "hypha", &alice);
-    for n in 0..300 {
-        room.message(
-            &store,
-            &alice,
-            &format!("message {n} {}", "padding ".repeat(20)),
-        );
-    }
-    drop(store);
-    dir
-}
 
 #[test]
 fn an_uncapped_copy_is_complete_stamped_and_verified() {

@@ -1,7 +1,7 @@
 //! Files `open` must refuse, with a reason, before writing to them: the
 //! incident's server ran on a database a full disk had cut short.
 
-use crate::common::{TestRoom, new_store, user};
+use crate::common::{closed_store_with_history, new_store};
 use lostfound_store::{DATABASE_FILE, SqliteStore, Store, StoreError};
 use std::path::Path;
 
@@ -22,22 +22,6 @@ fn refused(dir: &Path) -> String {
         "open wrote to a file it refused"
     );
     reason
-}
-
-/// A closed store holding a room with a few hundred messages.
-fn closed_store_with_history() -> tempfile::TempDir {
-    let (dir, store) = new_store();
-    let alice = user("alice");
-    let mut room = TestRoom::create(&store, "hypha", &alice);
-    for n in 0..300 {
-        room.message(
-            &store,
-            &alice,
-            &format!("message {n} {}", "padding ".repeat(20)),
-        );
-    }
-    drop(store); // checkpoints the WAL into homeserver.db
-    dir
 }
 
 #[test]
