@@ -207,7 +207,9 @@ impl Lab {
         let upgrade = data_dir.join(UPGRADE_DIR);
         remove_if_present(&upgrade)?;
         std::fs::create_dir_all(&upgrade).map_err(io_failed(&upgrade))?;
-        let size = database_size(&data_dir)?;
+        // As SQLite sees it: the file's size would depend on whether the
+        // write-ahead log happened to be checkpointed when the server stopped.
+        let size = SqliteStore::database_size(&original).map_err(store_failed(server))?;
         let max_bytes = match quota {
             Quota::Unlimited => None,
             Quota::Bytes(bytes) => Some(bytes),
@@ -277,16 +279,4 @@ impl Lab {
         remove_if_present(&data_dir.join(UPGRADE_DIR))?;
         self.start_server(server).await
     }
-}
-
-/// The size of the database, write-ahead log included: what a copy needs.
-fn database_size(data_dir: &Path) -> Result<u64, LabError> {
-    let mut size = 0;
-    for suffix in ["", "-wal"] {
-        let path = data_dir.join(format!("{DATABASE_FILE}{suffix}"));
-        if let Ok(metadata) = std::fs::metadata(&path) {
-            size += metadata.len();
-        }
-    }
-    Ok(size)
 }

@@ -134,6 +134,12 @@ impl SqliteStore {
         migrate::copy_database(original, copy, max_bytes)
     }
 
+    /// The size of the database file `path` as SQLite sees it, whether or
+    /// not its write-ahead log was checkpointed: what a copy needs.
+    pub fn database_size(path: &Path) -> Result<u64> {
+        migrate::database_size(path)
+    }
+
     /// Whether `copy` can replace `original`: the check the upgrade guide
     /// left out. See [`CopyCheck`].
     pub fn verify_copy(original: &Path, copy: &Path) -> Result<CopyCheck> {

@@ -124,6 +124,21 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
+/// The size of the database at `path` as SQLite sees it (pages × page
+/// size), write-ahead log included, whether or not it was checkpointed
+/// into the file: what a copy of it needs.
+pub fn database_size(path: &Path) -> Result<u64> {
+    let conn = open_read_only(path)?;
+    let size: i64 = conn
+        .query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(errors::from_sqlite)?;
+    Ok(u64::try_from(size).unwrap_or(0))
+}
+
 /// `max_page_count` counts pages, so the cap is the number of whole
 /// pages that fit in `max_bytes` (at least one: SQLite needs a header).
 fn cap_size(conn: &Connection, max_bytes: u64) -> Result<()> {

@@ -194,3 +194,28 @@ fn autoincrement_counters_are_copied_and_verified() {
         ["table sqlite_sequence: the same number of rows (2) but different contents"]
     );
 }
+
+/// The size a copy needs is the database as SQLite sees it: while the
+/// server runs, most of it may still sit in the write-ahead log, and the
+/// file alone would say far less (a quota computed from it would make the
+/// replay's copy succeed or fail depending on a checkpoint's timing).
+#[test]
+fn database_size_counts_what_is_still_in_the_write_ahead_log() {
+    let (dir, store) = crate::common::new_store();
+    let alice = crate::common::user("alice");
+    let mut room = crate::common::TestRoom::create(&store, "hypha", &alice);
+    for n in 0..200 {
+        room.message(
+            &store,
+            &alice,
+            &format!("message {n} {}", "padding ".repeat(20)),
+        );
+    }
+    let path = dir.path().join(DATABASE_FILE);
+    let file = std::fs::metadata(&path).unwrap().len();
+    let logical = SqliteStore::database_size(&path).unwrap();
+    assert!(logical > file, "logical {logical} bytes, file {file} bytes");
+    drop(store); // checkpoints: now the file holds it all
+    assert_eq!(SqliteStore::database_size(&path).unwrap(), logical);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), logical);
+}
