@@ -34,6 +34,10 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     match parties {
+        // Refused: the names are only what the header claimed.
+        Some((origin, _)) if status == 401 => tracing::info!(
+            "{method} {path} {status} {duration_ms:.1}ms (claimed origin {origin:?})"
+        ),
         Some((origin, destination)) => tracing::info!(
             target: FEDERATION_TARGET,
             "{origin} -> {destination} {method} {path} {status} {duration_ms:.1}ms"

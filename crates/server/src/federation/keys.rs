@@ -204,6 +204,14 @@ impl KeyRing {
                 cache.keys.insert(server.clone(), keys.clone());
                 Ok(keys)
             }
+            // A name outside our directory is answered without a request;
+            // remembering it would let any sender of made-up origins grow
+            // these maps without bound.
+            Err(error @ FederationError::UnknownServer(_)) => {
+                cache.last_fetch.remove(server);
+                cache.fetching.remove(server);
+                Err(error)
+            }
             Err(error) => {
                 cache.failed.insert(server.clone());
                 Err(error)
@@ -326,5 +334,31 @@ mod tests {
         assert!(ring.may_fetch(&a, 2 * day, now + REFETCH_INTERVAL));
         let other: ServerName = "c.lab".parse().unwrap();
         assert!(ring.may_fetch(&other, 1, now), "the limit is per server");
+    }
+
+    /// Made-up origin names (outside our directory) leave no trace: a
+    /// sender of random `origin=` values cannot grow the key ring.
+    #[tokio::test]
+    async fn names_outside_the_directory_are_not_remembered() {
+        let key = SigningKey::from_seed(
+            "b.lab".parse().unwrap(),
+            "ed25519:1".parse().unwrap(),
+            [1; 32],
+        );
+        let client =
+            FederationClient::new(key.clone(), super::super::directory::Directory::default());
+        let ring = KeyRing::new(&key);
+        for n in 0..50 {
+            let server: ServerName = format!("made-up-{n}.example").parse().unwrap();
+            let result = ring.keys(&client, &server, 0, |_| true).await;
+            assert!(
+                matches!(result, Err(FederationError::UnknownServer(_))),
+                "{result:?}"
+            );
+        }
+        let cache = ring.lock();
+        assert!(
+            cache.last_fetch.is_empty() && cache.failed.is_empty() && cache.fetching.is_empty()
+        );
     }
 }
