@@ -78,6 +78,9 @@ struct Inner {
     peers_back: std::sync::Mutex<std::collections::BTreeSet<ServerName>>,
     /// Destinations whose delivery worker is waiting out a backoff.
     backing_off: std::sync::Mutex<std::collections::BTreeSet<ServerName>>,
+    /// How many times each destination was reported back (see
+    /// [`Homeserver::times_back`]).
+    times_back: std::sync::Mutex<std::collections::BTreeMap<ServerName, u64>>,
 }
 
 impl Homeserver {
@@ -125,6 +128,7 @@ impl Homeserver {
                 sender_wakeups: tokio::sync::Notify::new(),
                 peers_back: Default::default(),
                 backing_off: Default::default(),
+                times_back: Default::default(),
             }),
         })
     }
@@ -200,11 +204,24 @@ impl Homeserver {
     /// `server` is backing off.
     pub fn peer_is_back(&self, server: &ServerName) {
         self.federation().key_ring().forget_failure(server);
+        *lock(&self.inner.times_back)
+            .entry(server.clone())
+            .or_default() += 1;
         let backing_off = lock(&self.inner.backing_off).contains(server);
         if backing_off {
             lock(&self.inner.peers_back).insert(server.clone());
             self.wake_sender();
         }
+    }
+
+    /// How many times `server` was reported back by [`Self::peer_is_back`]:
+    /// a delivery worker compares it across an attempt, so that a report
+    /// made between a failure and its backoff is not missed.
+    pub fn times_back(&self, server: &ServerName) -> u64 {
+        lock(&self.inner.times_back)
+            .get(server)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Records whether the delivery worker for `destination` is waiting

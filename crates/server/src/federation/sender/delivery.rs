@@ -115,6 +115,7 @@ struct Wakeups {
 async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeups: Wakeups) {
     let mut backoff = INITIAL_BACKOFF;
     loop {
+        let announced = homeserver.times_back(&destination);
         let attempt = tokio::select! {
             attempt = send_transaction(&homeserver, &destination) => attempt,
             () = homeserver.shutting_down() => return,
@@ -133,6 +134,12 @@ async fn deliver_to(homeserver: Homeserver, destination: ServerName, wakeups: Wa
                     backoff.as_secs_f64()
                 );
                 homeserver.set_backing_off(&destination, true);
+                // Back since this attempt began (announced before we were
+                // marked as backing off, so no wake-up came): wait the
+                // shortest backoff only.
+                if homeserver.times_back(&destination) != announced {
+                    backoff = INITIAL_BACKOFF;
+                }
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
                     () = wakeups.retry.notified() => backoff = INITIAL_BACKOFF,
