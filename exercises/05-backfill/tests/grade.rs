@@ -1,7 +1,8 @@
 //! The graded tests for exercise 5. Each builds a small room of real,
 //! signed room v10 events (their IDs are hashes, as on the wire), hands
 //! your `backfill` a lookup over them, and checks which events come back,
-//! in which order.
+//! in which order. Failure messages show the names the test gave the
+//! events ("first", "A", "event 9"), not their IDs.
 
 #[cfg(not(feature = "reference"))]
 use ex05_backfill as answer;
@@ -31,35 +32,65 @@ fn room(id: &str) -> RoomId {
     id.parse().expect("a valid room ID")
 }
 
-/// The events a server holds, by ID: what `lookup` answers from.
+/// The events a server holds, and the name the test gave every event it
+/// built, held or not: answers are shown and compared by names, because a
+/// 43-character event ID tells a student nothing about which event it is.
 #[derive(Default)]
-struct Held(BTreeMap<EventId, Pdu>);
+struct Held {
+    /// What `lookup` answers from.
+    events: BTreeMap<EventId, Pdu>,
+    /// Unique within a test, so comparing names is comparing events.
+    names: BTreeMap<EventId, String>,
+}
 
 impl Held {
     /// A message in `room_id` after `prev`, one deeper than its deepest
-    /// parent, held by the server.
+    /// parent, held by the server and named by its body.
     fn add(&mut self, room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
-        let event = unheld(room_id, body, prev);
-        self.0.insert(event.event_id().clone(), event.clone());
+        let event = self.unheld(room_id, body, prev);
+        self.events.insert(event.event_id().clone(), event.clone());
         event
     }
 
-    fn lookup(&self) -> impl Fn(&EventId) -> Option<Pdu> + '_ {
-        |id| self.0.get(id).cloned()
+    /// A message that the server does not hold, named by its body.
+    fn unheld(&mut self, room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
+        let event = message(room_id, body, prev);
+        let clash = self.names.values().any(|name| name == body);
+        assert!(!clash, "the test names two events {body:?}");
+        self.names.insert(event.event_id().clone(), body.to_owned());
+        event
     }
 
-    fn backfill(&self, from: &[&Pdu], limit: usize) -> Vec<EventId> {
+    fn name(&self, event: &Pdu) -> &str {
+        &self.names[event.event_id()]
+    }
+
+    /// The names of `ids`, in order; an ID the test never built shows as
+    /// itself.
+    fn names(&self, ids: &[EventId]) -> Vec<String> {
+        ids.iter()
+            .map(|id| match self.names.get(id) {
+                Some(name) => name.clone(),
+                None => format!("<an event this test never built: {id}>"),
+            })
+            .collect()
+    }
+
+    /// Your answer, by names.
+    fn backfill(&self, from: &[&Pdu], limit: usize) -> Vec<String> {
         self.backfill_in(ROOM, from, limit)
     }
 
-    fn backfill_in(&self, room_id: &str, from: &[&Pdu], limit: usize) -> Vec<EventId> {
+    fn backfill_in(&self, room_id: &str, from: &[&Pdu], limit: usize) -> Vec<String> {
         let from: Vec<EventId> = from.iter().map(|e| e.event_id().clone()).collect();
-        answer::backfill(&room(room_id), &from, limit, &self.lookup())
+        let lookup = |id: &EventId| self.events.get(id).cloned();
+        self.names(&answer::backfill(&room(room_id), &from, limit, &lookup))
     }
 }
 
-/// A message that the server does not hold (it is not in any `Held`).
-fn unheld(room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
+/// A signed message in `room_id` after `prev`, one deeper than its deepest
+/// parent.
+fn message(room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
     let depth = prev.iter().map(|event| event.depth()).max().unwrap_or(0) + 1;
     PduBuilder::new(
         room(room_id),
@@ -74,14 +105,8 @@ fn unheld(room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
     .expect("the test event signs")
 }
 
-fn ids(events: &[&Pdu]) -> Vec<EventId> {
-    events
-        .iter()
-        .map(|event| event.event_id().clone())
-        .collect()
-}
-
-/// A line of `count` events in ROOM, the first with no parents.
+/// A line of `count` events in ROOM, the first with no parents; `m[n]` is
+/// named "event n".
 fn chain(held: &mut Held, count: usize) -> Vec<Pdu> {
     let mut events: Vec<Pdu> = Vec::new();
     for n in 0..count {
@@ -111,41 +136,84 @@ fn tie<'a>(b: &'a Pdu, c: &'a Pdu) -> [&'a Pdu; 2] {
     }
 }
 
+const NOTHING: [&str; 0] = [];
+
 #[test]
 fn the_given_event_then_its_predecessors_newest_first() {
     let mut held = Held::default();
     let m = chain(&mut held, 10);
-    assert_eq!(held.backfill(&[&m[9]], 3), ids(&[&m[9], &m[8], &m[7]]));
+    let answer = held.backfill(&[&m[9]], 3);
+    assert_eq!(
+        answer,
+        ["event 9", "event 8", "event 7"],
+        "in the line event 0 <- ... <- event 9, from event 9 with limit 3: expected event 9 \
+         itself, then its predecessors newest first; your backfill returned {answer:?}"
+    );
 }
 
 #[test]
 fn limit_counts_the_given_events_and_zero_gives_nothing() {
     let mut held = Held::default();
     let m = chain(&mut held, 5);
-    assert_eq!(held.backfill(&[&m[4]], 1), ids(&[&m[4]]));
-    assert_eq!(held.backfill(&[&m[4]], 0), Vec::<EventId>::new());
+    let answer = held.backfill(&[&m[4]], 1);
+    assert_eq!(
+        answer,
+        ["event 4"],
+        "from event 4 with limit 1: the given event counts towards the limit, so expected \
+         event 4 only; your backfill returned {answer:?}"
+    );
+    let answer = held.backfill(&[&m[4]], 0);
+    assert_eq!(
+        answer, NOTHING,
+        "from event 4 with limit 0: expected nothing; your backfill returned {answer:?}"
+    );
 }
 
 #[test]
 fn the_walk_ends_at_the_first_event_of_the_room() {
     let mut held = Held::default();
     let m = chain(&mut held, 6);
-    let expected: Vec<&Pdu> = m.iter().rev().collect();
-    assert_eq!(held.backfill(&[&m[5]], 100), ids(&expected));
+    let answer = held.backfill(&[&m[5]], 100);
+    assert_eq!(
+        answer,
+        [
+            "event 5", "event 4", "event 3", "event 2", "event 1", "event 0"
+        ],
+        "in the line event 0 <- ... <- event 5, from event 5 with limit 100: expected the \
+         whole line newest first, ending at event 0 (it has no parents); \
+         your backfill returned {answer:?}"
+    );
     // From the middle: nothing after the given event comes back.
-    assert_eq!(held.backfill(&[&m[2]], 100), ids(&[&m[2], &m[1], &m[0]]));
+    let answer = held.backfill(&[&m[2]], 100);
+    assert_eq!(
+        answer,
+        ["event 2", "event 1", "event 0"],
+        "from event 2 with limit 100: expected event 2, event 1, event 0 (nothing after \
+         event 2); your backfill returned {answer:?}"
+    );
 }
 
 #[test]
 fn branches_interleave_by_depth_the_greater_id_first_on_a_tie() {
     let mut held = Held::default();
-    let [first, a, b, c, d] = diamond(&mut held);
+    let [_, _, b, c, d] = diamond(&mut held);
     let [newer, older] = tie(&b, &c);
+    let (newer, older) = (held.name(newer), held.name(older));
+    let answer = held.backfill(&[&d], 10);
     assert_eq!(
-        held.backfill(&[&d], 10),
-        ids(&[&d, newer, older, &a, &first])
+        answer,
+        ["D", newer, older, "A", "first"],
+        "first <- A <- B <- D and A <- C <- D, from D with limit 10: expected newest \
+         (deepest) first: D, then B and C (equal depth: the greater event ID first, here \
+         {newer}), then A, first; your backfill returned {answer:?}"
     );
-    assert_eq!(held.backfill(&[&d], 2), ids(&[&d, newer]));
+    let answer = held.backfill(&[&d], 2);
+    assert_eq!(
+        answer,
+        ["D", newer],
+        "the same from D with limit 2: expected D, then {newer} (of B and C, the greater \
+         event ID); your backfill returned {answer:?}"
+    );
 }
 
 #[test]
@@ -161,22 +229,36 @@ fn deepest_first_even_when_one_branch_is_longer() {
     let s1 = held.add(ROOM, "S1", &[&a]);
     let m = held.add(ROOM, "M", &[&l3, &s1]);
     let [x, y] = tie(&l1, &s1);
+    let (x, y) = (held.name(x), held.name(y));
+    let answer = held.backfill(&[&m], 10);
     assert_eq!(
-        held.backfill(&[&m], 10),
-        ids(&[&m, &l3, &l2, x, y, &a, &first])
+        answer,
+        ["M", "L3", "L2", x, y, "A", "first"],
+        "first <- A <- L1 <- L2 <- L3 <- M and A <- S1 <- M, from M with limit 10: expected \
+         deepest first: M, L3, L2, then L1 and S1 (equal depth: the greater event ID first, \
+         here {x}), then A, first; your backfill returned {answer:?}"
     );
 }
 
 #[test]
 fn every_event_once_after_a_merge() {
     let mut held = Held::default();
-    let [first, a, b, c, d] = diamond(&mut held);
+    let [.., d] = diamond(&mut held);
     let mut answer = held.backfill(&[&d], 100);
-    assert_eq!(answer.len(), 5, "{answer:?}");
+    assert_eq!(
+        answer.len(),
+        5,
+        "first <- A <- B <- D and A <- C <- D, from D with limit 100: expected each of the \
+         5 events once (A is reached through both B and C); your backfill returned {} \
+         events: {answer:?}",
+        answer.len()
+    );
     answer.sort();
-    let mut all = ids(&[&first, &a, &b, &c, &d]);
-    all.sort();
-    assert_eq!(answer, all);
+    assert_eq!(
+        answer,
+        ["A", "B", "C", "D", "first"],
+        "the same, in any order: expected first, A, B, C, D; your backfill returned {answer:?}"
+    );
 }
 
 #[test]
@@ -184,23 +266,40 @@ fn several_starting_events_share_their_history() {
     let mut held = Held::default();
     let m = chain(&mut held, 10);
     // The peer's edge is at two events; m[5] is also m[8]'s ancestor.
+    let answer = held.backfill(&[&m[5], &m[8]], 5);
     assert_eq!(
-        held.backfill(&[&m[5], &m[8]], 5),
-        ids(&[&m[8], &m[7], &m[6], &m[5], &m[4]])
+        answer,
+        ["event 8", "event 7", "event 6", "event 5", "event 4"],
+        "from [event 5, event 8] with limit 5 (event 5 is also event 8's ancestor): expected \
+         newest first, each once; your backfill returned {answer:?}"
     );
     // The same event twice is still one event.
-    assert_eq!(held.backfill(&[&m[3], &m[3]], 2), ids(&[&m[3], &m[2]]));
+    let answer = held.backfill(&[&m[3], &m[3]], 2);
+    assert_eq!(
+        answer,
+        ["event 3", "event 2"],
+        "from [event 3, event 3] with limit 2: the same event twice is one event, so expected \
+         event 3, event 2; your backfill returned {answer:?}"
+    );
 }
 
 #[test]
 fn starting_events_we_do_not_hold_are_skipped() {
     let mut held = Held::default();
     let m = chain(&mut held, 4);
-    let never = unheld(ROOM, "never received", &[&m[3]]);
-    assert_eq!(held.backfill(&[&never], 10), Vec::<EventId>::new());
+    let never = held.unheld(ROOM, "never received", &[&m[3]]);
+    let answer = held.backfill(&[&never], 10);
     assert_eq!(
-        held.backfill(&[&never, &m[2]], 10),
-        ids(&[&m[2], &m[1], &m[0]])
+        answer, NOTHING,
+        "from an event this server does not hold (\"never received\", after event 3): \
+         expected nothing, not even its parents; your backfill returned {answer:?}"
+    );
+    let answer = held.backfill(&[&never, &m[2]], 10);
+    assert_eq!(
+        answer,
+        ["event 2", "event 1", "event 0"],
+        "from [\"never received\" (not held), event 2]: expected the held one and its \
+         predecessors, event 2, event 1, event 0; your backfill returned {answer:?}"
     );
 }
 
@@ -211,15 +310,32 @@ fn a_parent_we_do_not_hold_ends_its_branch_only() {
     let mut held = Held::default();
     let first = held.add(ROOM, "first", &[]);
     let a = held.add(ROOM, "A", &[&first]);
-    let x = unheld(ROOM, "X, lost", &[&a]);
+    let x = held.unheld(ROOM, "X, lost", &[&a]);
     let b = held.add(ROOM, "B", &[&x]);
     let c = held.add(ROOM, "C", &[&a]);
     let d = held.add(ROOM, "D", &[&b, &c]);
     let answer = held.backfill(&[&d], 10);
-    assert!(!answer.contains(x.event_id()), "{answer:?}");
-    assert_eq!(answer.len(), 5, "{answer:?}");
-    assert_eq!(answer[0], *d.event_id());
-    assert_eq!(answer[3..], ids(&[&a, &first]));
+    let shape = "first <- A <- (X, not held) <- B <- D and A <- C <- D, from D with limit 10";
+    assert!(
+        !answer.iter().any(|name| name == "X, lost"),
+        "{shape}: X is not held, so it is never returned; your backfill returned {answer:?}"
+    );
+    assert_eq!(
+        answer.len(),
+        5,
+        "{shape}: expected 5 events, D, B, C, A, first (B's branch stops at X, C's goes on); \
+         your backfill returned {} events: {answer:?}",
+        answer.len()
+    );
+    assert_eq!(
+        answer[0], "D",
+        "{shape}: expected D first; your backfill returned {answer:?}"
+    );
+    assert_eq!(
+        answer[3..],
+        ["A", "first"],
+        "{shape}: expected A, first last (after B and C); your backfill returned {answer:?}"
+    );
 }
 
 #[test]
@@ -229,21 +345,36 @@ fn events_of_another_room_are_never_returned() {
     let elsewhere = held.add(OTHER_ROOM, "elsewhere", &[]);
     let further = held.add(OTHER_ROOM, "further", &[&elsewhere]);
     // Asked for our room, starting at an event of the other room.
-    assert_eq!(held.backfill(&[&further], 10), Vec::<EventId>::new());
+    let answer = held.backfill(&[&further], 10);
     assert_eq!(
-        held.backfill(&[&further, &m[2]], 10),
-        ids(&[&m[2], &m[1], &m[0]])
+        answer, NOTHING,
+        "asked for our room from \"further\", an event of another room: expected nothing; \
+         your backfill returned {answer:?}"
+    );
+    let answer = held.backfill(&[&further, &m[2]], 10);
+    assert_eq!(
+        answer,
+        ["event 2", "event 1", "event 0"],
+        "asked for our room from [\"further\" (another room's), event 2]: expected event 2, \
+         event 1, event 0; your backfill returned {answer:?}"
     );
     // A forged event of our room whose parents reach into the other room:
     // the walk neither returns nor walks through them.
     let forged = held.add(ROOM, "forged", &[&m[2], &further]);
+    let answer = held.backfill(&[&forged], 10);
     assert_eq!(
-        held.backfill(&[&forged], 10),
-        ids(&[&forged, &m[2], &m[1], &m[0]])
+        answer,
+        ["forged", "event 2", "event 1", "event 0"],
+        "from \"forged\", an event of our room naming event 2 and \"further\" (another \
+         room's): expected forged, event 2, event 1, event 0, and nothing of the other room; \
+         your backfill returned {answer:?}"
     );
     // The other room asked for by name is walked as usual.
+    let answer = held.backfill_in(OTHER_ROOM, &[&further], 10);
     assert_eq!(
-        held.backfill_in(OTHER_ROOM, &[&further], 10),
-        ids(&[&further, &elsewhere])
+        answer,
+        ["further", "elsewhere"],
+        "asked for the other room from \"further\": expected further, elsewhere; \
+         your backfill returned {answer:?}"
     );
 }

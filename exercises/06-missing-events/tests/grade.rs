@@ -1,7 +1,9 @@
 //! The graded tests for exercise 6. Each builds a small room of real,
 //! signed room v10 events (their IDs are hashes, as on the wire), hands
 //! your `get_missing_events` a lookup over them, and checks which events
-//! come back, and that parents come before children.
+//! come back, and that parents come before children. Failure messages
+//! show the names the test gave the events ("first", "A", "event 9"), not
+//! their IDs.
 
 #[cfg(not(feature = "reference"))]
 use ex06_missing_events as answer;
@@ -14,7 +16,7 @@ use lostfound_protocol::ids::{EventId, RoomId};
 use lostfound_protocol::pdu::{Pdu, PduBuilder};
 use lostfound_protocol::signing::SigningKey;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 const ROOM: &str = "!garden:tomesh.lab";
 const OTHER_ROOM: &str = "!orchard:tomesh.lab";
@@ -50,25 +52,53 @@ fn ask<'a>(earliest: &[&'a Pdu], latest: &[&'a Pdu]) -> Ask<'a> {
     }
 }
 
-/// The events a server holds, by ID: what `lookup` answers from.
+/// The events a server holds, and the name the test gave every event it
+/// built, held or not: answers are shown and compared by names, because a
+/// 43-character event ID tells a student nothing about which event it is.
 #[derive(Default)]
-struct Held(BTreeMap<EventId, Pdu>);
+struct Held {
+    /// What `lookup` answers from.
+    events: BTreeMap<EventId, Pdu>,
+    /// Unique within a test, so comparing names is comparing events.
+    names: BTreeMap<EventId, String>,
+}
 
 impl Held {
     /// A message in `room_id` after `prev`, one deeper than its deepest
-    /// parent, held by the server.
+    /// parent, held by the server and named by its body.
     fn add(&mut self, room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
-        let event = unheld(room_id, body, prev);
-        self.0.insert(event.event_id().clone(), event.clone());
+        let event = self.unheld(room_id, body, prev);
+        self.events.insert(event.event_id().clone(), event.clone());
         event
     }
 
-    /// Your answer, after checking that it lists parents before children
-    /// and no event twice.
-    fn missing(&self, question: Ask<'_>) -> Vec<EventId> {
+    /// A message that the server does not hold, named by its body.
+    fn unheld(&mut self, room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
+        let event = message(room_id, body, prev);
+        let clash = self.names.values().any(|name| name == body);
+        assert!(!clash, "the test names two events {body:?}");
+        self.names.insert(event.event_id().clone(), body.to_owned());
+        event
+    }
+
+    fn name(&self, id: &EventId) -> String {
+        match self.names.get(id) {
+            Some(name) => name.clone(),
+            None => format!("<an event this test never built: {id}>"),
+        }
+    }
+
+    /// The names of `ids`, in order.
+    fn names(&self, ids: &[EventId]) -> Vec<String> {
+        ids.iter().map(|id| self.name(id)).collect()
+    }
+
+    /// Your answer, by names, after checking that it lists parents before
+    /// children and no event twice.
+    fn missing(&self, question: Ask<'_>) -> Vec<String> {
         let earliest = ids(&question.earliest);
         let latest = ids(&question.latest);
-        let lookup = |id: &EventId| self.0.get(id).cloned();
+        let lookup = |id: &EventId| self.events.get(id).cloned();
         let answer = answer::get_missing_events(
             &room(question.room),
             &earliest,
@@ -78,22 +108,31 @@ impl Held {
             &lookup,
         );
         self.assert_parents_first(&answer);
-        answer
+        self.names(&answer)
     }
 
     fn assert_parents_first(&self, answer: &[EventId]) {
         let position: BTreeMap<&EventId, usize> =
             answer.iter().enumerate().map(|(at, id)| (id, at)).collect();
-        assert_eq!(position.len(), answer.len(), "an event twice in {answer:?}");
+        assert_eq!(
+            position.len(),
+            answer.len(),
+            "expected each event at most once; your get_missing_events returned an event twice: {:?}",
+            self.names(answer)
+        );
         for (at, id) in answer.iter().enumerate() {
-            let Some(event) = self.0.get(id) else {
+            let Some(event) = self.events.get(id) else {
                 continue;
             };
             for parent in event.prev_events() {
                 if let Some(parent_at) = position.get(parent) {
                     assert!(
                         *parent_at < at,
-                        "{id} (at {at}) comes before its parent {parent} (at {parent_at}) in {answer:?}"
+                        "expected parents before children; your get_missing_events put {} \
+                         (at {at}) before its parent {} (at {parent_at}): {:?}",
+                        self.name(id),
+                        self.name(parent),
+                        self.names(answer)
                     );
                 }
             }
@@ -101,8 +140,9 @@ impl Held {
     }
 }
 
-/// A message that the server does not hold.
-fn unheld(room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
+/// A signed message in `room_id` after `prev`, one deeper than its deepest
+/// parent.
+fn message(room_id: &str, body: &str, prev: &[&Pdu]) -> Pdu {
     let depth = prev.iter().map(|event| event.depth()).max().unwrap_or(0) + 1;
     PduBuilder::new(
         room(room_id),
@@ -124,18 +164,14 @@ fn ids(events: &[&Pdu]) -> Vec<EventId> {
         .collect()
 }
 
-fn set(ids: &[EventId]) -> BTreeSet<EventId> {
-    ids.iter().cloned().collect()
+/// `names` sorted, for answers whose order is free.
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
 }
 
-fn set_of(events: &[&Pdu]) -> BTreeSet<EventId> {
-    events
-        .iter()
-        .map(|event| event.event_id().clone())
-        .collect()
-}
-
-/// A line of `count` events in ROOM, the first with no parents.
+/// A line of `count` events in ROOM, the first with no parents; `m[n]` is
+/// named "event n".
 fn chain(held: &mut Held, count: usize) -> Vec<Pdu> {
     let mut events: Vec<Pdu> = Vec::new();
     for n in 0..count {
@@ -146,13 +182,21 @@ fn chain(held: &mut Held, count: usize) -> Vec<Pdu> {
     events
 }
 
+const NOTHING: [&str; 0] = [];
+
 #[test]
 fn the_events_between_earliest_and_latest_oldest_first() {
     let mut held = Held::default();
     let m = chain(&mut held, 10);
     let answer = held.missing(ask(&[&m[2]], &[&m[9]]));
-    let between: Vec<&Pdu> = m[3..9].iter().collect();
-    assert_eq!(answer, ids(&between));
+    assert_eq!(
+        answer,
+        [
+            "event 3", "event 4", "event 5", "event 6", "event 7", "event 8"
+        ],
+        "in the line event 0 <- ... <- event 9, earliest [event 2], latest [event 9]: expected \
+         the events between them, oldest first; your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -163,12 +207,23 @@ fn a_limit_keeps_the_events_next_to_latest() {
         limit: 3,
         ..ask(&[&m[0]], &[&m[9]])
     };
-    assert_eq!(held.missing(question), ids(&[&m[6], &m[7], &m[8]]));
+    let answer = held.missing(question);
+    assert_eq!(
+        answer,
+        ["event 6", "event 7", "event 8"],
+        "earliest [event 0], latest [event 9], limit 3: expected the 3 events next to event 9, \
+         oldest first; your get_missing_events returned {answer:?}"
+    );
     let nothing = Ask {
         limit: 0,
         ..ask(&[&m[0]], &[&m[9]])
     };
-    assert_eq!(held.missing(nothing), Vec::<EventId>::new());
+    let answer = held.missing(nothing);
+    assert_eq!(
+        answer, NOTHING,
+        "earliest [event 0], latest [event 9], limit 0: expected nothing; \
+         your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -179,7 +234,13 @@ fn min_depth_stops_the_walk() {
         min_depth: m[5].depth(),
         ..ask(&[], &[&m[9]])
     };
-    assert_eq!(held.missing(question), ids(&[&m[5], &m[6], &m[7], &m[8]]));
+    let answer = held.missing(question);
+    assert_eq!(
+        answer,
+        ["event 5", "event 6", "event 7", "event 8"],
+        "no earliest, latest [event 9], min_depth = event 5's depth: expected event 5 to \
+         event 8 (nothing below min_depth); your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -187,7 +248,12 @@ fn without_earliest_the_walk_reaches_the_first_event() {
     let mut held = Held::default();
     let m = chain(&mut held, 5);
     let answer = held.missing(ask(&[], &[&m[4]]));
-    assert_eq!(answer, ids(&[&m[0], &m[1], &m[2], &m[3]]));
+    assert_eq!(
+        answer,
+        ["event 0", "event 1", "event 2", "event 3"],
+        "no earliest, latest [event 4]: expected everything before event 4, back to the \
+         first event, oldest first; your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -202,20 +268,43 @@ fn breadth_first_across_branches() {
     let l2 = held.add(ROOM, "L2", &[&l1]);
     let s1 = held.add(ROOM, "S1", &[&a]);
     let d = held.add(ROOM, "D", &[&l2, &s1]);
+    let shape = "first <- A <- L1 <- L2 <- D and A <- S1 <- D (D naming [L2, S1]), \
+                 earliest [first], latest [D]";
     let question = Ask {
         limit: 3,
         ..ask(&[&first], &[&d])
     };
-    assert_eq!(set(&held.missing(question)), set_of(&[&l2, &s1, &l1]));
+    let answer = held.missing(question);
+    assert_eq!(
+        sorted(answer.clone()),
+        ["L1", "L2", "S1"],
+        "{shape}, limit 3: breadth first finds L2 and S1 (one step from D), then L1 (two \
+         steps), in any order; your get_missing_events returned {answer:?}"
+    );
     let question = Ask {
         limit: 1,
         ..ask(&[&first], &[&d])
     };
-    assert_eq!(held.missing(question), ids(&[&l2]));
+    let answer = held.missing(question);
+    assert_eq!(
+        answer,
+        ["L2"],
+        "{shape}, limit 1: expected the first found, L2 (D names it first); \
+         your get_missing_events returned {answer:?}"
+    );
     // Unlimited: both branches, A once, and not `first` (an earliest).
     let answer = held.missing(ask(&[&first], &[&d]));
-    assert_eq!(set(&answer), set_of(&[&a, &l1, &l2, &s1]));
-    assert_eq!(answer[0], *a.event_id());
+    assert_eq!(
+        sorted(answer.clone()),
+        ["A", "L1", "L2", "S1"],
+        "{shape}, no limit: expected A, L1, L2, S1 in any order (A once, and not first, \
+         which the asker holds); your get_missing_events returned {answer:?}"
+    );
+    assert_eq!(
+        answer[0], "A",
+        "{shape}, no limit: expected A first (the parent of all the others); \
+         your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -227,9 +316,29 @@ fn an_earliest_event_stops_only_its_own_branch() {
     let b = held.add(ROOM, "B", &[&a]);
     let c = held.add(ROOM, "C", &[&a]);
     let d = held.add(ROOM, "D", &[&b, &c]);
-    assert_eq!(held.missing(ask(&[&a], &[&d])).len(), 2);
-    assert_eq!(set(&held.missing(ask(&[&a], &[&d]))), set_of(&[&b, &c]));
-    assert_eq!(held.missing(ask(&[&b], &[&d])), ids(&[&first, &a, &c]));
+    let shape = "first <- A <- B <- D and A <- C <- D, latest [D]";
+    let answer = held.missing(ask(&[&a], &[&d]));
+    assert_eq!(
+        answer.len(),
+        2,
+        "{shape}, earliest [A]: expected 2 events, B and C; your get_missing_events returned \
+         {} events: {answer:?}",
+        answer.len()
+    );
+    let answer = held.missing(ask(&[&a], &[&d]));
+    assert_eq!(
+        sorted(answer.clone()),
+        ["B", "C"],
+        "{shape}, earliest [A]: expected B and C, in any order; \
+         your get_missing_events returned {answer:?}"
+    );
+    let answer = held.missing(ask(&[&b], &[&d]));
+    assert_eq!(
+        answer,
+        ["first", "A", "C"],
+        "{shape}, earliest [B]: B stops its own branch only, so C's goes on to A and first; \
+         expected first, A, C; your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -238,15 +347,26 @@ fn latest_events_are_never_returned() {
     let m = chain(&mut held, 10);
     // m[6] is a latest event too, and lies on m[9]'s way back.
     let answer = held.missing(ask(&[&m[2]], &[&m[9], &m[6]]));
-    assert_eq!(set(&answer), set_of(&[&m[3], &m[4], &m[5], &m[7], &m[8]]));
+    assert_eq!(
+        sorted(answer.clone()),
+        ["event 3", "event 4", "event 5", "event 7", "event 8"],
+        "earliest [event 2], latest [event 9, event 6] (event 6 lies on event 9's way back): \
+         expected event 3 to event 8 without event 6, which the asker has; \
+         your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
 fn latest_events_we_do_not_hold_give_nothing() {
     let mut held = Held::default();
     let m = chain(&mut held, 4);
-    let never = unheld(ROOM, "never received", &[&m[3]]);
-    assert_eq!(held.missing(ask(&[], &[&never])), Vec::<EventId>::new());
+    let never = held.unheld(ROOM, "never received", &[&m[3]]);
+    let answer = held.missing(ask(&[], &[&never]));
+    assert_eq!(
+        answer, NOTHING,
+        "latest [\"never received\", after event 3, which this server does not hold]: \
+         expected nothing; your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -254,9 +374,14 @@ fn a_hole_in_our_copy_ends_the_walk_there() {
     // m[4] was never received here: the walk from m[9] stops at it.
     let mut held = Held::default();
     let m = chain(&mut held, 10);
-    held.0.remove(m[4].event_id());
+    held.events.remove(m[4].event_id());
     let answer = held.missing(ask(&[&m[0]], &[&m[9]]));
-    assert_eq!(answer, ids(&[&m[5], &m[6], &m[7], &m[8]]));
+    assert_eq!(
+        answer,
+        ["event 5", "event 6", "event 7", "event 8"],
+        "earliest [event 0], latest [event 9], with event 4 not held here: the walk stops at \
+         the hole, so expected event 5 to event 8; your get_missing_events returned {answer:?}"
+    );
 }
 
 #[test]
@@ -267,22 +392,34 @@ fn events_of_another_room_are_never_returned() {
     let further = held.add(OTHER_ROOM, "further", &[&elsewhere]);
     let latest_elsewhere = held.add(OTHER_ROOM, "latest", &[&further]);
     // Asked for our room, with a latest event of the other room.
+    let answer = held.missing(ask(&[], &[&latest_elsewhere]));
     assert_eq!(
-        held.missing(ask(&[], &[&latest_elsewhere])),
-        Vec::<EventId>::new()
+        answer, NOTHING,
+        "asked for our room with latest [\"latest\", an event of another room]: expected \
+         nothing; your get_missing_events returned {answer:?}"
     );
     // A forged event of our room naming an event of the other room: the
     // walk neither returns nor walks through it.
     let forged = held.add(ROOM, "forged", &[&m[3], &further]);
     let after = held.add(ROOM, "after", &[&forged]);
+    let answer = held.missing(ask(&[&m[1]], &[&after]));
     assert_eq!(
-        held.missing(ask(&[&m[1]], &[&after])),
-        ids(&[&m[2], &m[3], &forged])
+        answer,
+        ["event 2", "event 3", "forged"],
+        "earliest [event 1], latest [after], after naming \"forged\", which names event 3 and \
+         \"further\" (another room's): expected event 2, event 3, forged, and nothing of the \
+         other room; your get_missing_events returned {answer:?}"
     );
     // The other room asked for by name is walked as usual.
     let question = Ask {
         room: OTHER_ROOM,
         ..ask(&[], &[&latest_elsewhere])
     };
-    assert_eq!(held.missing(question), ids(&[&elsewhere, &further]));
+    let answer = held.missing(question);
+    assert_eq!(
+        answer,
+        ["elsewhere", "further"],
+        "asked for the other room with latest [\"latest\"]: expected elsewhere, further; \
+         your get_missing_events returned {answer:?}"
+    );
 }
