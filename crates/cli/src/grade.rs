@@ -9,6 +9,7 @@ mod watch;
 
 use anyhow::{Context, Result};
 use clap::{ArgGroup, Args};
+use lostfound_grader::integrity;
 use lostfound_grader::manifest::Manifest;
 use lostfound_grader::progress::Progress;
 use lostfound_grader::registry::{self, Exercise};
@@ -84,8 +85,9 @@ pub struct GradeArgs {
 
     /// For maintainers: record the current tests, hints and stubs in
     /// exercises/manifest.toml. Run it after changing an exercise, on a
-    /// tree whose stubs are pristine.
-    #[arg(long)]
+    /// tree whose stubs are pristine, and commit the result (passes do not
+    /// count while the manifest differs from the last commit).
+    #[arg(long, hide = true)]
     write_manifest: bool,
 }
 
@@ -213,7 +215,7 @@ impl Verdict {
 
     fn summary(&self) -> String {
         match self {
-            Verdict::TestsChanged(_) => "tests changed: not graded".into(),
+            Verdict::TestsChanged(_) => "not graded (see below)".into(),
             Verdict::Ran(run) => {
                 let seconds = run.elapsed.as_secs_f64();
                 let what = match &run.outcome {
@@ -231,11 +233,13 @@ impl Verdict {
     }
 }
 
-/// Checks the exercise's protected files, then runs its tests.
+/// Checks the exercise's protected files and what else could make a pass
+/// dishonest ([`integrity`]), then runs its tests.
 fn grade_one(session: &Session, manifest: &Manifest, exercise: &Exercise) -> Result<Verdict> {
     let tampering = manifest.check(&session.repo, exercise)?;
-    if !tampering.is_empty() {
-        let sentences = tampering.iter().map(|t| t.explain(exercise)).collect();
+    let mut sentences: Vec<String> = tampering.iter().map(|t| t.explain(exercise)).collect();
+    sentences.extend(integrity::problems(&session.repo, exercise)?);
+    if !sentences.is_empty() {
         return Ok(Verdict::TestsChanged(sentences));
     }
     let run = runner::run(session.repo.root(), exercise, &RunOptions::default())?;
@@ -263,7 +267,7 @@ fn print_failure(session: &Session, exercise: &Exercise, verdict: &Verdict) -> R
     match verdict {
         Verdict::TestsChanged(sentences) => {
             println!(
-                "{}: the tests are not the course's tests, so a pass cannot count.",
+                "{}: not graded, because a pass could not count:",
                 exercise.name
             );
             for sentence in sentences {

@@ -11,6 +11,7 @@
 //! | [`repo`] | the checkout: finding its root, and the two `git` plumbing commands we need |
 //! | [`registry`] | the exercises, in order, with their titles and hints |
 //! | [`manifest`] | `exercises/manifest.toml`: the git blob IDs of tests, hints and pristine stubs |
+//! | [`integrity`] | what else could make a pass dishonest: build overrides, an edited manifest, calls to the reference |
 //! | [`runner`] | running `cargo test -p exNN --features graded`, with a time limit |
 //! | [`libtest`] | reading libtest's and rustc's output: counts, and a short excerpt worth showing |
 //! | [`progress`] | `.lostfound/progress.json`: which exercises passed, which hints were shown |
@@ -19,6 +20,7 @@
 //! under, so a changed test file is detected without any network, and the
 //! pristine stub can be restored with `git cat-file blob ID` in any clone.
 
+pub mod integrity;
 pub mod libtest;
 pub mod manifest;
 pub mod progress;

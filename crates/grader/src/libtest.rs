@@ -50,6 +50,47 @@ pub fn parse_counts(stdout: &str) -> Option<TestCounts> {
     counts
 }
 
+/// The test names `cargo test -- --list` printed (`name: test` lines).
+pub fn listed_tests(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Why a run's output does not confirm a pass of the `listed` tests, or
+/// `None` when it does: every listed test reported `ok` exactly once, no
+/// other test did, and the passes counted equal the tests listed.
+pub fn unconfirmed(stdout: &str, listed: &[String], counts: TestCounts) -> Option<String> {
+    if listed.is_empty() {
+        return Some("no graded tests were listed".to_owned());
+    }
+    let mut oks: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for line in stdout.lines() {
+        if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.strip_suffix(" ... ok"))
+        {
+            *oks.entry(name).or_default() += 1;
+        }
+    }
+    if let Some(name) = listed
+        .iter()
+        .find(|name| oks.get(name.as_str()) != Some(&1))
+    {
+        return Some(format!("`{name}` did not report ok exactly once"));
+    }
+    if oks.len() != listed.len() || counts.passed as usize != listed.len() {
+        return Some(format!(
+            "{} tests are listed but {} passes were reported",
+            listed.len(),
+            counts.passed
+        ));
+    }
+    None
+}
+
 /// The names of the failing tests, in the order libtest reports them.
 pub fn failing_tests(stdout: &str) -> Vec<String> {
     stdout

@@ -3,8 +3,9 @@
 //! A grader that runs the student's tests must make sure they are the
 //! course's tests: it is too easy to "fix" a failing assertion instead of
 //! the code. For every exercise the manifest records the git blob ID (what
-//! `git hash-object` prints) of each protected file (`Cargo.toml`,
-//! `hints.md`, everything under `tests/`) and of the pristine stub
+//! `git hash-object` prints) of each protected file (every file of the
+//! exercise but `src/` and the README: `Cargo.toml`, `hints.md`, `tests/`,
+//! and any `build.rs` someone adds) and of the pristine stub
 //! `src/lib.rs`. Grading compares the files on disk with those IDs before
 //! it counts a pass; `--reset` restores the stub with `git cat-file blob`,
 //! which works offline in any clone that has the commit.
@@ -219,16 +220,17 @@ fn compare(
     found
 }
 
-/// The protected files of `exercise` that exist: `Cargo.toml`, `hints.md`
-/// and every file under `tests/`, relative to the exercise, sorted.
+/// The protected files of `exercise`: every file in its directory except
+/// the student's `src/` and the README, relative to the exercise, sorted.
+/// So `Cargo.toml`, `hints.md` and `tests/` are protected, and a file that
+/// could change the build (`build.rs`, `.cargo/config.toml`, `examples/`)
+/// shows up as added.
 pub fn protected_files(exercise: &Exercise) -> Result<Vec<String>, GradeError> {
     let mut files = Vec::new();
-    for name in ["Cargo.toml", "hints.md"] {
-        if exercise.dir.join(name).is_file() {
-            files.push(name.to_owned());
-        }
-    }
-    collect_files(&exercise.dir, Path::new("tests"), &mut files)?;
+    collect_files(&exercise.dir, Path::new(""), &mut files)?;
+    files.retain(|file| {
+        file != "README.md" && !file.starts_with("src/") && !file.starts_with("target/")
+    });
     files.sort();
     Ok(files)
 }
@@ -354,6 +356,7 @@ mod tests {
             dir: PathBuf::from("/x/exercises/01-canonical-json"),
             package: "ex01-canonical-json".into(),
             title: "t".into(),
+            forbidden: Vec::new(),
         };
         assert_eq!(
             Tampering::Changed("tests/grade.rs".into()).explain(&exercise),

@@ -23,6 +23,9 @@ pub struct Exercise {
     pub package: String,
     /// The README's first heading, without the `#`.
     pub title: String,
+    /// Paths whose use in `src/` would let the reference do the work
+    /// (`[package.metadata.lostfound] forbidden` in its Cargo.toml).
+    pub forbidden: Vec<String>,
 }
 
 impl Exercise {
@@ -94,7 +97,7 @@ fn exercise_number(name: &str) -> Option<u32> {
 }
 
 fn load(dir: PathBuf, name: String, number: u32) -> Result<Exercise, GradeError> {
-    let package = package_name(&dir)?;
+    let (package, forbidden) = package_name(&dir)?;
     let title = readme_title(&dir).unwrap_or_else(|| name.clone());
     Ok(Exercise {
         number,
@@ -102,11 +105,13 @@ fn load(dir: PathBuf, name: String, number: u32) -> Result<Exercise, GradeError>
         dir,
         package,
         title,
+        forbidden,
     })
 }
 
-/// `[package] name` from the exercise's Cargo.toml.
-fn package_name(dir: &Path) -> Result<String, GradeError> {
+/// `[package] name` from the exercise's Cargo.toml, and its
+/// `[package.metadata.lostfound] forbidden` list.
+fn package_name(dir: &Path) -> Result<(String, Vec<String>), GradeError> {
     let path = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| GradeError::io(&path, e))?;
     let bad = |message: String| GradeError::BadExercise {
@@ -114,12 +119,25 @@ fn package_name(dir: &Path) -> Result<String, GradeError> {
         message,
     };
     let manifest: toml::Table = text.parse().map_err(|e| bad(format!("not TOML: {e}")))?;
-    manifest
-        .get("package")
+    let package = manifest.get("package");
+    let name = package
         .and_then(|package| package.get("name"))
         .and_then(toml::Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| bad("no [package] name".into()))
+        .ok_or_else(|| bad("no [package] name".into()))?;
+    let forbidden = package
+        .and_then(|package| package.get("metadata"))
+        .and_then(|metadata| metadata.get("lostfound"))
+        .and_then(|lostfound| lostfound.get("forbidden"))
+        .and_then(toml::Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(toml::Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((name, forbidden))
 }
 
 /// The first `# ` heading of the README, if there is one.
@@ -163,6 +181,7 @@ mod tests {
             dir: PathBuf::from("/nowhere/exercises/01-canonical-json"),
             package: "ex01-canonical-json".into(),
             title: "Exercise 1: Canonical JSON".into(),
+            forbidden: Vec::new(),
         }
     }
 

@@ -91,6 +91,23 @@ impl Repo {
         Ok(ids)
     }
 
+    /// Whether `path` (relative to the root) differs from the last commit.
+    pub fn has_uncommitted_changes(&self, path: &str) -> Result<bool, GradeError> {
+        let status = Command::new("git")
+            .args(["diff", "--quiet", "HEAD", "--", path])
+            .current_dir(&self.root)
+            .status()
+            .map_err(GradeError::GitMissing)?;
+        match status.code() {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            _ => Err(GradeError::Git {
+                command: format!("diff --quiet HEAD -- {path}"),
+                stderr: format!("exited with {status}"),
+            }),
+        }
+    }
+
     /// The content of the blob `id` from git's object store.
     pub fn read_blob(&self, id: &str) -> Result<Vec<u8>, GradeError> {
         self.git(&["cat-file", "blob", id])

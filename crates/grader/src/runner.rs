@@ -68,18 +68,10 @@ pub fn run(root: &Path, exercise: &Exercise, options: &RunOptions) -> Result<Run
     let started = Instant::now();
     let mut features = vec!["graded".to_owned()];
     features.extend(options.extra_features.iter().cloned());
-    let mut child = Command::new(cargo())
-        .args([
-            "test",
-            "-p",
-            &exercise.package,
-            "--features",
-            &features.join(","),
-        ])
-        .args(["--color", "never", "--", "--color", "never"])
-        .current_dir(root)
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("RUST_BACKTRACE")
+    // Every test binary runs, even after one fails: the count of tests
+    // stays the same from run to run.
+    let mut command = cargo_test(root, exercise, &features, &["--no-fail-fast"]);
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -102,10 +94,87 @@ pub fn run(root: &Path, exercise: &Exercise, options: &RunOptions) -> Result<Run
     } else {
         interpret(status.success(), &stdout, &stderr)
     };
+    let outcome = match outcome {
+        Outcome::Passed(counts) => confirm_pass(root, exercise, &features, &stdout, counts)?,
+        other => other,
+    };
     Ok(Run {
         outcome,
         elapsed: started.elapsed(),
     })
+}
+
+/// `cargo test -p PKG --features F EXTRA -- --color never`, with the
+/// environment cleared of anything that changes how the code is built.
+fn cargo_test(root: &Path, exercise: &Exercise, features: &[String], extra: &[&str]) -> Command {
+    let mut command = Command::new(cargo());
+    command
+        .args([
+            "test",
+            "-p",
+            &exercise.package,
+            "--features",
+            &features.join(","),
+        ])
+        .args(extra)
+        .args(["--color", "never", "--", "--color", "never"])
+        .current_dir(root)
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUST_BACKTRACE");
+    // Flags that could compile the reference in (`--cfg feature=...`) or
+    // wrap the compiler: the grade is of the code as the course builds it.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_build_override(&name) {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+/// A pass counts only if every test the binaries hold reported `ok`, once:
+/// the student's code runs inside the test process and could print a
+/// summary line of its own. The names come from `--list`, which runs no
+/// test, hence none of the student's code.
+fn confirm_pass(
+    root: &Path,
+    exercise: &Exercise,
+    features: &[String],
+    stdout: &str,
+    counts: TestCounts,
+) -> Result<Outcome, GradeError> {
+    let output = cargo_test(root, exercise, features, &[])
+        .arg("--list")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(GradeError::CargoMissing)?;
+    let listing = String::from_utf8_lossy(&output.stdout);
+    let names = libtest::listed_tests(&listing);
+    match libtest::unconfirmed(stdout, &names, counts) {
+        None => Ok(Outcome::Passed(counts)),
+        Some(reason) => Ok(Outcome::Failed {
+            counts,
+            excerpt: format!(
+                "the test output does not add up, so this pass does not count: {reason}"
+            ),
+        }),
+    }
+}
+
+/// Environment variables that change how the exercise is compiled.
+fn is_build_override(name: &str) -> bool {
+    matches!(
+        name,
+        "RUSTFLAGS"
+            | "CARGO_ENCODED_RUSTFLAGS"
+            | "CARGO_BUILD_RUSTFLAGS"
+            | "RUSTC_WRAPPER"
+            | "RUSTC_WORKSPACE_WRAPPER"
+            | "CARGO_BUILD_RUSTC_WRAPPER"
+            | "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER"
+            | "RUSTC"
+            | "CARGO_BUILD_RUSTC"
+    ) || (name.starts_with("CARGO_TARGET_") && name.ends_with("_RUSTFLAGS"))
 }
 
 /// The cargo that is running us, if any (so `cargo run -- grade` uses the

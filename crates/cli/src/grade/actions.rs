@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 /// `--list`: every exercise with the student's progress.
 pub fn list(session: &Session) -> Result<ExitCode> {
-    println!("  {:<24} {:<34} hints seen", "exercise", "title");
+    let mut out = format!("  {:<24} {:<34} hints seen\n", "exercise", "title");
     for exercise in &session.exercises {
         let mark = if session.progress.has_passed(&exercise.name) {
             '✓'
@@ -20,14 +20,20 @@ pub fn list(session: &Session) -> Result<ExitCode> {
         };
         let hints = exercise.hints()?.len();
         let seen = session.progress.hints_revealed(&exercise.name).min(hints);
-        println!(
-            "{mark} {:<24} {:<34} {seen}/{hints}",
+        out.push_str(&format!(
+            "{mark} {:<24} {:<34} {seen}/{hints}\n",
             exercise.name,
             short_title(exercise)
-        );
+        ));
     }
-    println!("\n✓ passed when last graded, · not yet. `lostfound grade` grades them in order.");
-    Ok(ExitCode::SUCCESS)
+    out.push_str(
+        "\n✓ passed when last graded, · not yet. `lostfound grade` grades them in order.\n",
+    );
+    // `lostfound grade --list | head` closes the pipe early: not an error.
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// `--hint`: the next hint of the current exercise.

@@ -20,7 +20,14 @@ type Snapshot = BTreeMap<PathBuf, (Option<SystemTime>, u64)>;
 
 pub fn watch(session: &mut Session, only: Option<&str>) -> Result<ExitCode> {
     let manifest = Manifest::load(&session.repo)?;
-    let mut exercise = session.current(only)?.clone();
+    let first = match only {
+        Some(name) => Some(session.find(name)?.clone()),
+        None => next_open(session, &manifest)?,
+    };
+    let Some(mut exercise) = first else {
+        println!("\nNothing left to watch: every exercise passes.");
+        return Ok(ExitCode::SUCCESS);
+    };
     loop {
         println!(
             "\nWatching exercises/{}/src/ ({}); save a file to regrade, Ctrl-C to stop.",
@@ -34,11 +41,7 @@ pub fn watch(session: &mut Session, only: Option<&str>) -> Result<ExitCode> {
         }
         let next = match only {
             Some(_) => None,
-            None => session
-                .exercises
-                .iter()
-                .find(|candidate| !session.progress.has_passed(&candidate.name))
-                .cloned(),
+            None => next_open(session, &manifest)?,
         };
         match next {
             Some(next) => exercise = next,
@@ -48,6 +51,28 @@ pub fn watch(session: &mut Session, only: Option<&str>) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// The first exercise, in order, that does not pass now. Exercises the
+/// progress file marks as passed are graded again on the way (a pass
+/// remembered from an earlier run is not proof that the code still
+/// passes); the first one never passed is returned without grading.
+fn next_open(session: &mut Session, manifest: &Manifest) -> Result<Option<Exercise>> {
+    for exercise in session.exercises.clone() {
+        if !session.progress.has_passed(&exercise.name) {
+            return Ok(Some(exercise));
+        }
+        let verdict = grade_one(session, manifest, &exercise)?;
+        session
+            .progress
+            .record_result(&exercise.name, verdict.passed());
+        session.save()?;
+        print_row(verdict.mark(), &exercise, &verdict.summary());
+        if !verdict.passed() {
+            return Ok(Some(exercise));
+        }
+    }
+    Ok(None)
 }
 
 /// Grades once and prints the row, the regrade time and any failure.

@@ -194,3 +194,34 @@ fn compile_errors_respect_the_line_budget() {
     assert_eq!(excerpt.lines().count(), 5, "{excerpt}");
     assert!(excerpt.ends_with("[…]"), "{excerpt}");
 }
+
+const LISTING: &str = "a::one: test\ntwo: test\n\n2 tests, 0 benchmarks\n0 tests, 0 benchmarks\n";
+
+fn counts(passed: u32) -> TestCounts {
+    TestCounts {
+        passed,
+        failed: 0,
+        ignored: 0,
+    }
+}
+
+#[test]
+fn a_pass_is_confirmed_only_by_each_listed_test_reporting_ok_once() {
+    let listed = listed_tests(LISTING);
+    assert_eq!(listed, ["a::one", "two"]);
+    let honest = "\nrunning 2 tests\ntest two ... ok\ntest a::one ... ok\n\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+    assert_eq!(unconfirmed(honest, &listed, counts(2)), None);
+
+    // The student's code printed a summary of its own and exited early.
+    let forged = "\nrunning 2 tests\n\ntest result: ok. 22 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+    assert_eq!(
+        unconfirmed(forged, &listed, counts(22)).as_deref(),
+        Some("`a::one` did not report ok exactly once")
+    );
+    // Every line forged, but one pass too many counted.
+    assert_eq!(
+        unconfirmed(honest, &listed, counts(3)).as_deref(),
+        Some("2 tests are listed but 3 passes were reported")
+    );
+    assert!(unconfirmed(honest, &[], counts(2)).is_some());
+}
