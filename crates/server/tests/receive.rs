@@ -42,13 +42,7 @@ async fn an_event_whose_parents_we_hold_is_accepted_and_changes_state() {
     let topic = room.state(BOB, "m.room.topic", "", json!({"topic": "lost & found"}));
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(topic.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &topic).await;
 
     assert_eq!(outcome.unwrap(), Outcome::Accepted);
     assert_eq!(
@@ -67,13 +61,7 @@ async fn an_event_whose_parents_we_hold_is_accepted_and_changes_state() {
     );
 
     // A peer retrying its transaction changes nothing.
-    let again = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(topic.json().clone()),
-    )
-    .await;
+    let again = b.receive(&peers, &topic).await;
     assert_eq!(again.unwrap(), Outcome::AlreadyKnown);
 }
 
@@ -102,13 +90,7 @@ async fn a_forged_signature_is_dropped() {
     .sign(&forger)
     .unwrap();
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(forged.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &forged).await;
 
     assert!(
         matches!(outcome, Err(ReceiveError::Signature(_))),
@@ -157,13 +139,7 @@ async fn a_message_from_a_non_member_is_rejected_naming_the_rule() {
     let intruder = room.message("@eve:a.lab", "hello?");
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(intruder.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &intruder).await;
 
     let Ok(Outcome::Rejected(reason)) = outcome else {
         panic!("{outcome:?}")
@@ -183,13 +159,7 @@ async fn a_ban_by_a_non_moderator_is_rejected_naming_the_rule() {
     let ban = room.state(BOB, "m.room.member", ALICE, json!({"membership": "ban"}));
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(ban.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &ban).await;
 
     let Ok(Outcome::Rejected(reason)) = outcome else {
         panic!("{outcome:?}")
@@ -211,13 +181,7 @@ async fn an_event_for_an_unfederated_room_from_a_foreign_server_is_rejected() {
     let join = room.state(ALICE, "m.room.member", ALICE, json!({"membership": "join"}));
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(join.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &join).await;
 
     let Ok(Outcome::Rejected(reason)) = outcome else {
         panic!("{outcome:?}")
@@ -234,13 +198,7 @@ async fn an_event_for_an_unknown_room_is_refused() {
     let message = room.message(BOB, "hi");
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(message.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &message).await;
 
     assert!(
         matches!(outcome, Err(ReceiveError::UnknownRoom(_))),

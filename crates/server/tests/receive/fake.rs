@@ -143,6 +143,25 @@ pub struct ServerB {
 }
 
 impl ServerB {
+    /// `event`, as `origin` sends it to B in a transaction, through the
+    /// receive pipeline with `peers` to ask for what B lacks.
+    pub async fn receive(
+        &self,
+        peers: &FakePeers,
+        event: &Pdu,
+    ) -> Result<
+        lostfound_server::federation::receive::Outcome,
+        lostfound_server::federation::receive::ReceiveError,
+    > {
+        lostfound_server::federation::receive::receive_pdu(
+            &self.homeserver,
+            peers,
+            &self.origin,
+            Value::Object(event.json().clone()),
+        )
+        .await
+    }
+
     /// B, holding the first `count` events of `room`, as if it had been in
     /// the room that long (or was restored from a backup made then).
     pub fn holding(room: &TestRoom, count: usize) -> Self {

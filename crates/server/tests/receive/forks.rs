@@ -4,9 +4,9 @@
 use super::fake::{FakePeers, ServerB};
 use super::{ALICE, BOB, lobby};
 use lostfound_protocol::state::slot;
-use lostfound_server::federation::receive::{Outcome, receive_pdu};
+use lostfound_server::federation::receive::Outcome;
 use lostfound_store::Store;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// At the same moment, Alice bans Bob and Bob sets the topic, each on top
 /// of the same event: the room forks. B receives Bob's topic first (fine
@@ -43,14 +43,7 @@ async fn a_ban_beats_a_concurrent_topic_change_through_state_resolution() {
         json!({"body": "order restored"}),
     );
     let peers = FakePeers::holding(&room);
-    let receive = |event: &lostfound_protocol::pdu::Pdu| {
-        receive_pdu(
-            &b.homeserver,
-            &peers,
-            &b.origin,
-            Value::Object(event.json().clone()),
-        )
-    };
+    let receive = |event| b.receive(&peers, event);
 
     assert_eq!(receive(&topic).await.unwrap(), Outcome::Accepted);
     assert_eq!(
@@ -119,21 +112,9 @@ async fn a_message_from_a_user_banned_on_another_branch_is_soft_failed() {
     );
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(ban.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &ban).await;
     assert_eq!(outcome.unwrap(), Outcome::Accepted);
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(late.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &late).await;
 
     let Ok(Outcome::SoftFailed(reason)) = outcome else {
         panic!("{outcome:?}")
@@ -187,13 +168,7 @@ async fn concurrent_changes_on_two_branches_both_count_in_current_state() {
     let peers = FakePeers::holding(&room);
 
     for event in [&topic, &name] {
-        let outcome = receive_pdu(
-            &b.homeserver,
-            &peers,
-            &b.origin,
-            Value::Object(event.json().clone()),
-        )
-        .await;
+        let outcome = b.receive(&peers, event).await;
         assert_eq!(outcome.unwrap(), Outcome::Accepted);
     }
 

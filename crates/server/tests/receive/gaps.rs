@@ -4,9 +4,9 @@
 use super::fake::{Calls, FakePeers, ServerB};
 use super::{ALICE, BOB, lobby};
 use lostfound_protocol::state::slot;
-use lostfound_server::federation::receive::{MISSING_EVENTS_LIMIT, Outcome, receive_pdu};
+use lostfound_server::federation::receive::{MISSING_EVENTS_LIMIT, Outcome};
 use lostfound_store::Store;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CAROL: &str = "@carol:a.lab";
 
@@ -36,13 +36,7 @@ async fn a_server_restored_from_an_old_backup_heals_through_get_missing_events()
     let sixth = room.message(CAROL, "welcome back, B");
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(sixth.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &sixth).await;
 
     assert_eq!(outcome.unwrap(), Outcome::Accepted);
     // One request filled the whole gap: no event fetched one by one, no
@@ -88,13 +82,7 @@ async fn a_gap_longer_than_the_budget_is_bridged_by_the_state_at_its_newest_part
     let sixteenth = room.message(BOB, "anyone there?");
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(sixteenth.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &sixteenth).await;
 
     assert_eq!(outcome.unwrap(), Outcome::Accepted);
     let expected = Calls {
@@ -149,13 +137,7 @@ async fn an_auth_event_we_lack_is_fetched_but_the_state_before_the_event_decides
     let message = room.send_citing(&[tip], &joined, dan, "m.room.message", None, content);
     let peers = FakePeers::holding(&room);
 
-    let outcome = receive_pdu(
-        &b.homeserver,
-        &peers,
-        &b.origin,
-        Value::Object(message.json().clone()),
-    )
-    .await;
+    let outcome = b.receive(&peers, &message).await;
 
     let Ok(Outcome::Rejected(reason)) = outcome else {
         panic!("{outcome:?}")
